@@ -1,0 +1,92 @@
+import type { LeaseObservation } from '../cluster/lease-observation.js';
+import { observeLease, parseMemberLease } from '../cluster/lease-observation.js';
+import { readNodes, type NodeView } from '../cluster/membership.js';
+import type { ControlPlane } from '../store/control-plane.js';
+import { DEFAULT_TIMINGS } from '../config/defaults.js';
+
+/** `clusterctl status --json`: a stable shape for scripts and tests. */
+export interface ClusterStatus {
+  cluster: string;
+  leader: { node: string; term: number; leaseLeftMs: number } | null;
+  fence: number;
+  quorum: { reachable: number; total: number; majority: number };
+  members: {
+    member: string;
+    reachable: boolean;
+    counted: boolean;
+    termSeen: number;
+    runId: string | null;
+    runIdChanges: number;
+    holder: string | null;
+  }[];
+  nodes: {
+    id: string;
+    state: NodeView['state'];
+    heartbeatAgeMs: number | null;
+    leaderTerm: number | null;
+    sentence: string | null;
+    refusal: string | null;
+    eventLoopLagMs: number | null;
+  }[];
+  definition: { term: number; version: number } | null;
+  resources: never[];
+  warnings: string[];
+}
+
+/** Reads the cluster's state from the lock members (majority rules, as for the agents). */
+export async function readClusterStatus(plane: ControlPlane, cluster: string): Promise<ClusterStatus> {
+  const keys = plane.keys;
+  const answers = await plane.onAll(async (member) => {
+    const [lease, info] = await Promise.all([
+      member.run('readLease', [keys.lease, keys.fence, keys.handoff, keys.definition], []),
+      member.client.info('server'),
+    ]);
+    return { lease, runId: /run_id:(\w+)/.exec(info)?.[1] ?? null };
+  });
+  // clusterctl is short-lived and sees each member for the first time: every reachable member counts here.
+  const states = answers.map((answer) =>
+    parseMemberLease(answer.ok ? { ...answer, counted: true, value: answer.value.lease } : { ...answer, counted: false }),
+  );
+  const observation: LeaseObservation = observeLease(states, plane.total, plane.majority);
+  const heartbeatTtlMs = DEFAULT_TIMINGS.heartbeatTtlMs;
+  const nodes = observation.quorum ? await readNodes(plane, heartbeatTtlMs).catch(() => []) : [];
+  const changesSeen = new Map<string, number>();
+  for (const node of nodes) {
+    for (const member of node.heartbeat?.members ?? []) {
+      changesSeen.set(member.label, Math.max(changesSeen.get(member.label) ?? 0, member.runIdChanges));
+    }
+  }
+  const warnings: string[] = [];
+  if (!observation.quorum) warnings.push(`only ${observation.counted}/${observation.total} lock members reachable: no quorum`);
+  const holder = observation.holder;
+  return {
+    cluster,
+    leader: holder && observation.holderValidMs > 0 ? { node: holder.node, term: holder.term, leaseLeftMs: observation.holderValidMs } : null,
+    fence: observation.fence,
+    quorum: { reachable: observation.counted, total: observation.total, majority: observation.majority },
+    members: states.map((state, index) => {
+      const answer = answers[index]!;
+      return {
+        member: state.member,
+        reachable: state.reachable,
+        counted: state.counted,
+        termSeen: state.fence,
+        runId: answer.ok ? answer.value.runId : null,
+        runIdChanges: changesSeen.get(state.member) ?? 0,
+        holder: state.holder ? `${state.holder.node} (term ${state.holder.term})` : null,
+      };
+    }),
+    nodes: nodes.map((node) => ({
+      id: node.id,
+      state: node.state,
+      heartbeatAgeMs: node.heartbeatAgeMs ?? null,
+      leaderTerm: node.heartbeat?.leaderTerm ?? null,
+      sentence: node.heartbeat?.sentence ?? null,
+      refusal: node.heartbeat?.refusal ?? null,
+      eventLoopLagMs: node.heartbeat?.eventLoopLagMs ?? null,
+    })),
+    definition: observation.definition ?? null,
+    resources: [],
+    warnings,
+  };
+}

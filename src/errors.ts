@@ -1,0 +1,58 @@
+/**
+ * The errors that change what a caller does next. Anything else is a bug, logged with its stack at the
+ * component edge. A class per situation beats matching on message text.
+ */
+export class ClusterError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found in a configuration: where, what was found, what was expected. */
+export interface ConfigProblem {
+  path: string;
+  value: unknown;
+  expected: string;
+}
+
+/** The configuration is invalid; every problem is listed, never only the first. */
+export class ConfigError extends ClusterError {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super('STG_ERR_CONFIG', `${source}: ${problems.length} problem(s):\n${problems.map(formatProblem).join('\n')}`);
+  }
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const shown = problem.value === undefined ? 'missing' : JSON.stringify(problem.value);
+  return `  ${problem.path || '(root)'}: ${shown}: expected ${problem.expected}`;
+}
+
+/** Fewer than a majority of lock members answered: the caller must act as if it knows nothing. */
+export class NoQuorumError extends ClusterError {
+  constructor(
+    readonly operation: string,
+    readonly reached: number,
+    readonly total: number,
+  ) {
+    super('STG_ERR_NO_QUORUM', `${operation} reached ${reached}/${total} lock members, a majority is ${majorityOf(total)}`);
+  }
+}
+
+/** A leader-only action was attempted after the local leadership bound passed, or with a superseded term. */
+export class LeaseLostError extends ClusterError {
+  constructor(reason: string) {
+    super('STG_ERR_LEASE_LOST', reason);
+  }
+}
+
+export function majorityOf(total: number): number {
+  return Math.floor(total / 2) + 1;
+}

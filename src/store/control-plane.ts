@@ -1,0 +1,98 @@
+import { NoQuorumError, majorityOf } from '../errors.js';
+import type { RedisEndpoint } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { ControlPlaneKeys } from './keys.js';
+import { LockMember } from './lock-member.js';
+
+export type MemberAnswer<T> =
+  | { member: LockMember; counted: boolean; ok: true; value: T }
+  | { member: LockMember; counted: boolean; ok: false; error: Error };
+
+/** A control-plane value with the term of the leader that wrote it and its version. */
+export interface Versioned<T> {
+  term: number;
+  version: number;
+  value: T;
+}
+
+export interface ControlPlaneOptions {
+  cluster: string;
+  commandTimeoutMs: number;
+  ignoreWindowMs: () => number;
+  log: Logger;
+}
+
+/**
+ * The lock members as one store: every call goes to all members at once and a result counts only with a majority
+ * of the configured members (not of those that answered). Single writer (the fenced leader) plus majority reads
+ * and writes; no replication between members.
+ */
+export class ControlPlane {
+  readonly keys: ControlPlaneKeys;
+  readonly members: readonly LockMember[];
+  readonly majority: number;
+
+  constructor(endpoints: readonly RedisEndpoint[], options: ControlPlaneOptions) {
+    this.keys = new ControlPlaneKeys(options.cluster);
+    this.members = endpoints.map((endpoint) => new LockMember(endpoint, options));
+    this.majority = majorityOf(endpoints.length);
+  }
+
+  get total(): number {
+    return this.members.length;
+  }
+
+  /** Runs the call on every member in parallel; never throws, each answer says whether it counts. */
+  async onAll<T>(call: (member: LockMember) => Promise<T>): Promise<MemberAnswer<T>[]> {
+    return Promise.all(
+      this.members.map(async (member): Promise<MemberAnswer<T>> => {
+        try {
+          const value = await call(member);
+          return { member, counted: member.counts, ok: true, value };
+        } catch (error) {
+          return { member, counted: member.counts, ok: false, error: error as Error };
+        }
+      }),
+    );
+  }
+
+  /** The answers that count; throws NoQuorumError when fewer than a majority answered. */
+  requireMajority<T>(operation: string, answers: MemberAnswer<T>[]): { member: LockMember; value: T }[] {
+    const counted = answers.filter((answer) => answer.ok && answer.counted) as { member: LockMember; value: T }[];
+    if (counted.length < this.majority) throw new NoQuorumError(operation, counted.length, this.total);
+    return counted;
+  }
+
+  /**
+   * A leader's write, fenced by its term on every member. Resolves with the number of members that stored it;
+   * throws NoQuorumError when fewer than a majority did.
+   */
+  async fencedWrite(key: string, term: number, version: number, value: unknown, mode: 'set' | 'create' = 'set') {
+    const answers = await this.onAll((member) =>
+      member.run('fencedWrite', [this.keys.fence, key], [term, version, JSON.stringify(value), mode]),
+    );
+    const results = this.requireMajority(`write of ${key}`, answers).map(({ value: reply }) => (reply as number[])[0]);
+    const written = results.filter((code) => code === 1).length;
+    const refused = results.filter((code) => code === -2).length;
+    return { written, refused, unchanged: results.length - written - refused };
+  }
+
+  /** Reads a versioned value from a majority and keeps the highest (term, version); undefined when absent. */
+  async readVersioned<T>(key: string): Promise<Versioned<T> | undefined> {
+    const answers = await this.onAll((member) => member.client.hmget(key, 'term', 'version', 'value'));
+    let best: Versioned<T> | undefined;
+    for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
+      const [term, version, raw] = fields;
+      if (term === null || term === undefined || version === null || version === undefined || raw === null || raw === undefined) continue;
+      const candidate = { term: Number(term), version: Number(version), value: JSON.parse(raw) as T };
+      if (!best || candidate.term > best.term || (candidate.term === best.term && candidate.version > best.version)) {
+        best = candidate;
+      }
+    }
+    return best;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((member) => member.close()));
+  }
+}

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import type { ClusterStatus } from '../../src/cli/cluster-status.js';
+import { readClusterStatus } from '../../src/cli/cluster-status.js';
+import type { JournalEntry } from '../../src/cluster/journal.js';
+import { RedisServer, startRedisServers } from '../../src/local/redis-server.js';
+import { ControlPlane } from '../../src/store/control-plane.js';
+import { waitFor } from './wait.js';
+
+export const AGENT_MAIN = fileURLToPath(new URL('../../src/agent/main.js', import.meta.url));
+export const CLUSTERCTL_MAIN = fileURLToPath(new URL('../../src/cli/clusterctl.js', import.meta.url));
+export const quietLog = pino({ level: 'silent' });
+
+/** An stg-agent child process started by a test. */
+export class AgentProcess {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly id: string,
+    readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    if (!this.running) return this.exited;
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export interface TestClusterOptions {
+  members?: number;
+  cluster?: string;
+  timings?: Record<string, number>;
+}
+
+/**
+ * Lock members and agents on loopback, in a temporary folder, for one test. `close()` stops every process it
+ * started (by PID) and removes the folder.
+ */
+export class TestCluster {
+  readonly agents = new Map<string, AgentProcess>();
+  private plane: ControlPlane | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly members: RedisServer[],
+    readonly cluster: string,
+    private readonly timings: Record<string, number>,
+  ) {}
+
+  static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'stg-test-'));
+    const members = await startRedisServers(options.members ?? 3, dir);
+    const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {});
+    cluster.writeDefinition();
+    return cluster;
+  }
+
+  writeDefinition(extra: Record<string, unknown> = {}): string {
+    const path = join(this.dir, 'cluster.yaml');
+    const definition = { cluster: this.cluster, service: { name: 'sips.example.es' }, timings: this.timings, ...extra };
+    writeFileSync(path, stringify(definition));
+    return path;
+  }
+
+  nodeFile(id: string, overrides: Record<string, unknown> = {}): string {
+    const path = join(this.dir, `${id}.yaml`);
+    const node = {
+      cluster: this.cluster,
+      node: { id, address: '127.0.0.1' },
+      lockMembers: this.members.map((member) => ({ host: member.host, port: member.port })),
+      dataStore: { host: '127.0.0.1', port: 6379 },
+      http: { address: '127.0.0.1', port: 8401 },
+      paths: { stateDir: join(this.dir, id), journal: this.journalPath(id), log: join(this.dir, `${id}.log`) },
+      definitionFile: 'cluster.yaml',
+      ...overrides,
+    };
+    writeFileSync(path, stringify(node));
+    return path;
+  }
+
+  journalPath(id: string): string {
+    return join(this.dir, `${id}.journal.jsonl`);
+  }
+
+  startAgent(id: string, configPath = this.nodeFile(id)): AgentProcess {
+    const errors = openSync(join(this.dir, `${id}.stderr`), 'a');
+    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], { stdio: ['ignore', 'ignore', errors] });
+    const agent = new AgentProcess(id, child);
+    this.agents.set(id, agent);
+    return agent;
+  }
+
+  get controlPlane(): ControlPlane {
+    this.plane ??= new ControlPlane(
+      this.members.map((member) => ({ host: member.host, port: member.port })),
+      { cluster: this.cluster, commandTimeoutMs: 500, ignoreWindowMs: () => 0, log: quietLog },
+    );
+    return this.plane;
+  }
+
+  async status(): Promise<ClusterStatus> {
+    return readClusterStatus(this.controlPlane, this.cluster);
+  }
+
+  /** Waits for a leader whose term is above `aboveTerm`, and returns it. */
+  async waitForLeader(aboveTerm = 0, timeoutMs = 15_000): Promise<{ node: string; term: number }> {
+    return waitFor(
+      `a leader with a term above ${aboveTerm}`,
+      async () => {
+        const status = await this.status();
+        return status.leader && status.leader.term > aboveTerm ? status.leader : undefined;
+      },
+      { timeoutMs },
+    );
+  }
+
+  /** Every agent's journal, merged in wall-time order. */
+  journal(): JournalEntry[] {
+    const entries: JournalEntry[] = [];
+    for (const id of this.agents.keys()) {
+      const path = this.journalPath(id);
+      if (!existsSync(path)) continue;
+      for (const line of readFileSync(path, 'utf8').split('\n')) if (line) entries.push(JSON.parse(line) as JournalEntry);
+    }
+    return entries.sort((a, b) => a.wallMs - b.wallMs);
+  }
+
+  async close(): Promise<void> {
+    for (const agent of this.agents.values()) agent.signal('SIGCONT');
+    await Promise.all([...this.agents.values()].map((agent) => agent.stop('SIGKILL')));
+    await this.plane?.close();
+    for (const member of this.members) member.resume();
+    await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
