@@ -4,6 +4,9 @@ import { readNodes, type NodeView } from '../cluster/membership.js';
 import type { ControlPlane } from '../store/control-plane.js';
 import { DEFAULT_TIMINGS } from '../config/defaults.js';
 
+/** Redis expires keys by its wall clock: a member whose clock is this far off is worth a warning. */
+const CLOCK_SKEW_WARNING_MS = 500;
+
 /** `clusterctl status --json`: a stable shape for scripts and tests. */
 export interface ClusterStatus {
   cluster: string;
@@ -17,6 +20,8 @@ export interface ClusterStatus {
     termSeen: number;
     runId: string | null;
     runIdChanges: number;
+    /** The member's clock minus this host's, in milliseconds. */
+    clockSkewMs: number | null;
     holder: string | null;
   }[];
   nodes: {
@@ -37,11 +42,16 @@ export interface ClusterStatus {
 export async function readClusterStatus(plane: ControlPlane, cluster: string): Promise<ClusterStatus> {
   const keys = plane.keys;
   const answers = await plane.onAll(async (member) => {
-    const [lease, info] = await Promise.all([
+    const sentAt = Date.now();
+    const [lease, info, time] = await Promise.all([
       member.run('readLease', [keys.lease, keys.fence, keys.handoff, keys.definition], []),
       member.client.info('server'),
+      member.client.time(),
     ]);
-    return { lease, runId: /run_id:(\w+)/.exec(info)?.[1] ?? null };
+    // The member's clock against ours, corrected by half the round trip.
+    const memberMs = Number(time[0]) * 1000 + Number(time[1]) / 1000;
+    const skewMs = Math.round(memberMs - (sentAt + Date.now()) / 2);
+    return { lease, runId: /run_id:(\w+)/.exec(info)?.[1] ?? null, skewMs };
   });
   // clusterctl is short-lived and sees each member for the first time: every reachable member counts here.
   const states = answers.map((answer) =>
@@ -57,6 +67,13 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
     }
   }
   const warnings: string[] = [];
+  answers.forEach((answer) => {
+    if (answer.ok && Math.abs(answer.value.skewMs) > CLOCK_SKEW_WARNING_MS) {
+      warnings.push(
+        `clock of lock member ${answer.member.label} is ${answer.value.skewMs} ms off this host's: hosts of lock members must slew, never step, their clocks`,
+      );
+    }
+  });
   if (!observation.quorum) warnings.push(`only ${observation.counted}/${observation.total} lock members reachable: no quorum`);
   const holder = observation.holder;
   return {
@@ -73,6 +90,7 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
         termSeen: state.fence,
         runId: answer.ok ? answer.value.runId : null,
         runIdChanges: changesSeen.get(state.member) ?? 0,
+        clockSkewMs: answer.ok ? answer.value.skewMs : null,
         holder: state.holder ? `${state.holder.node} (term ${state.holder.term})` : null,
       };
     }),

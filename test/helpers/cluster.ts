@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { ClusterStatus } from '../../src/cli/cluster-status.js';
@@ -134,6 +136,21 @@ export class TestCluster {
     );
   }
 
+  /** The heartbeat sentences one member holds (readable even when the cluster has no quorum). */
+  async sentencesOn(member: RedisServer): Promise<Map<string, string>> {
+    const client = new Redis({ host: member.host, port: member.port, maxRetriesPerRequest: 0 });
+    try {
+      const sentences = new Map<string, string>();
+      for (const id of this.agents.keys()) {
+        const raw = await client.get(this.controlPlane.keys.heartbeat(id));
+        if (raw) sentences.set(id, (JSON.parse(raw) as { sentence: string }).sentence);
+      }
+      return sentences;
+    } finally {
+      client.disconnect();
+    }
+  }
+
   /** Every agent's journal, merged in wall-time order. */
   journal(): JournalEntry[] {
     const entries: JournalEntry[] = [];
@@ -153,4 +170,9 @@ export class TestCluster {
     await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable with the journal's wallMs. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
 }
