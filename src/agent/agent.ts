@@ -54,8 +54,17 @@ export class Agent {
       ignoreWindowMs: () => timings().leaseTtlMs,
       log: rootLog.child({ component: 'control-plane' }),
     });
-    this.election = new Election(this.plane, this.node, this.instance, timings, rootLog.child({ component: 'election' }));
-    this.journal = new LeaderJournal(config.node.paths.journal ?? `${config.node.paths.stateDir}/leader-journal.jsonl`, this.node);
+    this.election = new Election(
+      this.plane,
+      this.node,
+      this.instance,
+      timings,
+      rootLog.child({ component: 'election' }),
+    );
+    this.journal = new LeaderJournal(
+      config.node.paths.journal ?? `${config.node.paths.stateDir}/leader-journal.jsonl`,
+      this.node,
+    );
     this.definition = new DefinitionState(this.plane, config.bootstrapDefinition);
   }
 
@@ -127,7 +136,10 @@ export class Agent {
       return this.stepDown(`wall clock jumped ${clockJumpMs} ms against monotonic time (suspend or clock step)`, true);
     }
     if (lagMs > this.timings.pauseAllowanceMs) {
-      return this.stepDown(`event-loop lag of ${lagMs} ms exceeded pauseAllowanceMs (${this.timings.pauseAllowanceMs} ms)`, true);
+      return this.stepDown(
+        `event-loop lag of ${lagMs} ms exceeded pauseAllowanceMs (${this.timings.pauseAllowanceMs} ms)`,
+        true,
+      );
     }
     if (this.election.lapsed) return this.stepDown('leadership bound passed before a renew reached a majority', true);
     const renew = await this.election.renew();
@@ -178,7 +190,8 @@ export class Agent {
       this.campaignsTried += 1;
       outcome = await this.election.campaign(outcome.fence + 1);
     }
-    if (!outcome.won) return `campaign for term ${outcome.term} lost: ${outcome.reason} (granted by ${outcome.granted}/${this.plane.total})`;
+    if (!outcome.won)
+      return `campaign for term ${outcome.term} lost: ${outcome.reason} (granted by ${outcome.granted}/${this.plane.total})`;
     this.journal.record(this.election.assertLeading(), 'lead');
     const acquired = `acquired: I am ${this.node}, leader of term ${outcome.term} (granted by ${outcome.granted}/${this.plane.total})`;
     const work = await this.leaderWork(outcome.term);
@@ -247,7 +260,12 @@ export class Agent {
       campaignsTried: this.campaignsTried,
       members: this.plane.members.map((member) => {
         const health = member.health();
-        return { label: health.label, runId: health.runId ?? null, runIdChanges: health.runIdChanges, counted: member.counts };
+        return {
+          label: health.label,
+          runId: health.runId ?? null,
+          runIdChanges: health.runIdChanges,
+          counted: member.counts,
+        };
       }),
     };
     await sendHeartbeat(this.plane, heartbeat, this.timings.heartbeatTtlMs);

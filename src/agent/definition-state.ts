@@ -44,7 +44,10 @@ export class DefinitionState {
     if (!stored) return;
     this.checked = { term: stored.term, version: stored.version };
     try {
-      const definition = parseDefinition(stored.value, `cluster definition version ${stored.version} (term ${stored.term})`);
+      const definition = parseDefinition(
+        stored.value,
+        `cluster definition version ${stored.version} (term ${stored.term})`,
+      );
       if (definition.cluster !== this.bootstrap.cluster) {
         throw new Error(`it is for cluster "${definition.cluster}", this node belongs to "${this.bootstrap.cluster}"`);
       }

@@ -55,7 +55,9 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
   });
   // clusterctl is short-lived and sees each member for the first time: every reachable member counts here.
   const states = answers.map((answer) =>
-    parseMemberLease(answer.ok ? { ...answer, counted: true, value: answer.value.lease } : { ...answer, counted: false }),
+    parseMemberLease(
+      answer.ok ? { ...answer, counted: true, value: answer.value.lease } : { ...answer, counted: false },
+    ),
   );
   const observation: LeaseObservation = observeLease(states, plane.total, plane.majority);
   const heartbeatTtlMs = DEFAULT_TIMINGS.heartbeatTtlMs;
@@ -74,11 +76,15 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       );
     }
   });
-  if (!observation.quorum) warnings.push(`only ${observation.counted}/${observation.total} lock members reachable: no quorum`);
+  if (!observation.quorum)
+    warnings.push(`only ${observation.counted}/${observation.total} lock members reachable: no quorum`);
   const holder = observation.holder;
   return {
     cluster,
-    leader: holder && observation.holderValidMs > 0 ? { node: holder.node, term: holder.term, leaseLeftMs: observation.holderValidMs } : null,
+    leader:
+      holder && observation.holderValidMs > 0
+        ? { node: holder.node, term: holder.term, leaseLeftMs: observation.holderValidMs }
+        : null,
     fence: observation.fence,
     quorum: { reachable: observation.counted, total: observation.total, majority: observation.majority },
     members: states.map((state, index) => {

@@ -3,11 +3,27 @@ import type { ClusterStatus } from './cluster-status.js';
 
 /** Borderless columns (like kubectl's and patronictl's lists): easy to read, easy to grep. */
 const borderless = Object.fromEntries(
-  ['top', 'top-mid', 'top-left', 'top-right', 'bottom', 'bottom-mid', 'bottom-left', 'bottom-right', 'left', 'left-mid', 'mid', 'mid-mid', 'right', 'right-mid'].map(
-    (part) => [part, ''],
-  ),
+  [
+    'top',
+    'top-mid',
+    'top-left',
+    'top-right',
+    'bottom',
+    'bottom-mid',
+    'bottom-left',
+    'bottom-right',
+    'left',
+    'left-mid',
+    'mid',
+    'mid-mid',
+    'right',
+    'right-mid',
+  ].map((part) => [part, '']),
 );
-const plain = { chars: { ...borderless, middle: '  ' }, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } };
+const plain = {
+  chars: { ...borderless, middle: '  ' },
+  style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+};
 
 /** `clusterctl status` as an operator reads it: the situation first, then members, then nodes. */
 export function renderStatus(status: ClusterStatus): string {
@@ -29,7 +45,10 @@ export function renderStatus(status: ClusterStatus): string {
   );
   for (const warning of status.warnings) lines.push(`WARNING: ${warning}`);
 
-  const members = new Table({ head: ['Lock member', 'Reachable', 'Term seen', 'Lease holder', 'run_id', 'Restarts seen'], ...plain });
+  const members = new Table({
+    head: ['Lock member', 'Reachable', 'Term seen', 'Lease holder', 'run_id', 'Restarts seen'],
+    ...plain,
+  });
   for (const member of status.members) {
     members.push([
       member.member,
@@ -44,7 +63,8 @@ export function renderStatus(status: ClusterStatus): string {
 
   const nodes = new Table({ head: ['Node', 'State', 'Role', 'Heartbeat age', 'Last tick'], ...plain });
   for (const node of status.nodes) {
-    const role = node.leaderTerm !== null ? `leader (term ${node.leaderTerm})` : node.state === 'offline' ? '-' : 'follower';
+    const role =
+      node.leaderTerm !== null ? `leader (term ${node.leaderTerm})` : node.state === 'offline' ? '-' : 'follower';
     nodes.push([
       node.id,
       node.state,

@@ -25,7 +25,11 @@ export function planCampaign(
   lastHolder: string | undefined,
 ): CampaignPlan {
   if (!observation.quorum || observation.freeInMs === undefined) {
-    return { afterFreeMs: undefined, rank: -1, why: `reached ${observation.counted}/${observation.total} lock members` };
+    return {
+      afterFreeMs: undefined,
+      rank: -1,
+      why: `reached ${observation.counted}/${observation.total} lock members`,
+    };
   }
   const handoff = observation.handoff;
   if (handoff?.node === self) return { afterFreeMs: 0, rank: 0, why: 'named successor' };

@@ -115,7 +115,11 @@ export class Election {
     const keys = this.plane.keys;
     const sentAt = performance.now();
     const answers = await this.plane.onAll((member) =>
-      member.run('renewLease', [keys.lease, keys.fence, keys.handoff], [this.node, leadership.term, this.instance, leaseTtlMs]),
+      member.run(
+        'renewLease',
+        [keys.lease, keys.fence, keys.handoff],
+        [this.node, leadership.term, this.instance, leaseTtlMs],
+      ),
     );
     const codes = answers.map((answer) => (answer.ok && answer.counted ? (answer.value as [number, number])[0] : 0));
     const reached = codes.filter((code) => code > 0).length;
@@ -146,7 +150,11 @@ export class Election {
     const keys = this.plane.keys;
     const handoffTtl = this.timings().leaseTtlMs;
     const answers = await this.plane.onAll((member) =>
-      member.run('releaseLease', [keys.lease, keys.handoff, keys.wakeChannel], [this.node, term, successor, handoffTtl]),
+      member.run(
+        'releaseLease',
+        [keys.lease, keys.handoff, keys.wakeChannel],
+        [this.node, term, successor, handoffTtl],
+      ),
     );
     const released = answers.filter((answer) => answer.ok && answer.value === 1).length;
     this.log.debug({ term, successor, released }, `released the lease of term ${term} on ${released} member(s)`);

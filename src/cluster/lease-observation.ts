@@ -43,7 +43,16 @@ type ReadLeaseReply = [string, string, string, number, string, string, number, s
 export function parseMemberLease(answer: MemberAnswer<unknown>): MemberLeaseState {
   const base = { member: answer.member.label, counted: answer.counted };
   if (!answer.ok) {
-    return { ...base, counted: false, reachable: false, holder: undefined, pttlMs: 0, fence: 0, handoff: undefined, definition: undefined };
+    return {
+      ...base,
+      counted: false,
+      reachable: false,
+      holder: undefined,
+      pttlMs: 0,
+      fence: 0,
+      handoff: undefined,
+      definition: undefined,
+    };
   }
   const [node, term, instance, pttl, fence, handoffNode, handoffPttl, definitionTerm, definitionVersion] =
     answer.value as ReadLeaseReply;

@@ -34,7 +34,11 @@ export interface NodeView {
 export async function sendHeartbeat(plane: ControlPlane, heartbeat: Heartbeat, ttlMs: number): Promise<number> {
   const keys = plane.keys;
   const answers = await plane.onAll((member) =>
-    member.run('heartbeat', [keys.nodes, keys.heartbeat(heartbeat.node)], [heartbeat.node, JSON.stringify(heartbeat), ttlMs]),
+    member.run(
+      'heartbeat',
+      [keys.nodes, keys.heartbeat(heartbeat.node)],
+      [heartbeat.node, JSON.stringify(heartbeat), ttlMs],
+    ),
   );
   return answers.filter((answer) => answer.ok).length;
 }

@@ -16,7 +16,14 @@ export interface RedisServerOptions {
   durable?: boolean;
 }
 
-export const LOCK_MEMBER_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+export const LOCK_MEMBER_SETTINGS = [
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'always',
+  '--maxmemory-policy',
+  'noeviction',
+];
 
 export class RedisServer {
   private child: ChildProcess | undefined;
@@ -50,14 +57,28 @@ export class RedisServer {
     const settings = this.durable ? LOCK_MEMBER_SETTINGS : ['--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', this.host, '--dir', this.dir, '--save', '', '--daemonize', 'no', ...settings],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        this.host,
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--daemonize',
+        'no',
+        ...settings,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.child = child;
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited with ${code}: ${stderr.trim()}`))),
+      child.once('exit', (code) =>
+        reject(new Error(`redis-server on port ${this.port} exited with ${code}: ${stderr.trim()}`)),
+      ),
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPing(this.host, this.port), exited]);
@@ -90,7 +111,9 @@ export class RedisServer {
 
 export async function startRedisServers(count: number, baseDir: string, durable = true): Promise<RedisServer[]> {
   return Promise.all(
-    Array.from({ length: count }, (_, index) => RedisServer.start({ dir: join(baseDir, `redis-${index + 1}`), durable })),
+    Array.from({ length: count }, (_, index) =>
+      RedisServer.start({ dir: join(baseDir, `redis-${index + 1}`), durable }),
+    ),
   );
 }
 
@@ -101,7 +124,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -115,7 +140,8 @@ async function waitForPing(host: string, port: number): Promise<void> {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`redis-server on ${host}:${port} did not answer within 10 s`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on ${host}:${port} did not answer within 10 s`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
       client.disconnect();

@@ -83,7 +83,15 @@ export class ControlPlane {
     let best: Versioned<T> | undefined;
     for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
       const [term, version, raw] = fields;
-      if (term === null || term === undefined || version === null || version === undefined || raw === null || raw === undefined) continue;
+      if (
+        term === null ||
+        term === undefined ||
+        version === null ||
+        version === undefined ||
+        raw === null ||
+        raw === undefined
+      )
+        continue;
       const candidate = { term: Number(term), version: Number(version), value: JSON.parse(raw) as T };
       if (!best || candidate.term > best.term || (candidate.term === best.term && candidate.version > best.version)) {
         best = candidate;

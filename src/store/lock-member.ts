@@ -112,7 +112,10 @@ export class LockMember {
       this.runId = runId;
       this.verified = true;
     } catch (error) {
-      this.options.log.debug({ member: this.label, err: error }, `could not read the identity of lock member ${this.label}`);
+      this.options.log.debug(
+        { member: this.label, err: error },
+        `could not read the identity of lock member ${this.label}`,
+      );
     }
   }
 }

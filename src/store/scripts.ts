@@ -7,13 +7,7 @@ import type { Redis } from 'ioredis';
  */
 
 export type ScriptName =
-  | 'readLease'
-  | 'acquireLease'
-  | 'renewLease'
-  | 'releaseLease'
-  | 'fencedWrite'
-  | 'heartbeat'
-  | 'readNodes';
+  'readLease' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'fencedWrite' | 'heartbeat' | 'readNodes';
 
 type ScriptReply = string | number | null | ScriptReply[];
 
@@ -43,11 +37,19 @@ export const SCRIPTS: readonly ScriptSource[] = readdirSync(luaFolder)
   });
 
 export function defineScripts(client: Redis): void {
-  for (const script of SCRIPTS) client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  for (const script of SCRIPTS)
+    client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
 }
 
 /** Runs a script registered by defineScripts; keys first, then arguments, as the script's header lists them. */
-export async function runScript(client: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
-  const command = (client as unknown as Record<ScriptName, (...input: (string | number)[]) => Promise<ScriptReply>>)[name];
+export async function runScript(
+  client: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: (string | number)[],
+): Promise<ScriptReply> {
+  const command = (client as unknown as Record<ScriptName, (...input: (string | number)[]) => Promise<ScriptReply>>)[
+    name
+  ];
   return command.call(client, ...keys, ...args);
 }

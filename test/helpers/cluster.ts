@@ -106,7 +106,9 @@ export class TestCluster {
 
   startAgent(id: string, configPath = this.nodeFile(id)): AgentProcess {
     const errors = openSync(join(this.dir, `${id}.stderr`), 'a');
-    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], { stdio: ['ignore', 'ignore', errors] });
+    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], {
+      stdio: ['ignore', 'ignore', errors],
+    });
     const agent = new AgentProcess(id, child);
     this.agents.set(id, agent);
     return agent;
@@ -157,7 +159,8 @@ export class TestCluster {
     for (const id of this.agents.keys()) {
       const path = this.journalPath(id);
       if (!existsSync(path)) continue;
-      for (const line of readFileSync(path, 'utf8').split('\n')) if (line) entries.push(JSON.parse(line) as JournalEntry);
+      for (const line of readFileSync(path, 'utf8').split('\n'))
+        if (line) entries.push(JSON.parse(line) as JournalEntry);
     }
     return entries.sort((a, b) => a.wallMs - b.wallMs);
   }

@@ -14,11 +14,19 @@ interface Mistake {
 }
 
 const mistakes: Mistake[] = [
-  { name: 'a bad node address', node: { node: { id: 'stg1', address: '198.51.100.300' } }, names: /node\.address: "198\.51\.100\.300"/ },
+  {
+    name: 'a bad node address',
+    node: { node: { id: 'stg1', address: '198.51.100.300' } },
+    names: /node\.address: "198\.51\.100\.300"/,
+  },
   { name: 'a port out of range', node: { http: { port: 70000 } }, names: /http\.port: 70000/ },
   { name: 'a misspelt key', node: { lockMember: [] }, names: /lockMember/ },
   { name: 'a missing lock member list', node: { lockMembers: [] }, names: /lockMembers.*at least one lock member/ },
-  { name: 'the timing relation broken', definition: { timings: { leaseTtlMs: 1000 } }, names: /leaseTtlMs.*timing relation/ },
+  {
+    name: 'the timing relation broken',
+    definition: { timings: { leaseTtlMs: 1000 } },
+    names: /leaseTtlMs.*timing relation/,
+  },
   {
     name: 'an unknown dependency',
     definition: { resources: [{ id: 'vip', kind: 'ocf', agent: 'vip', placement: 'leader', after: ['haproxy'] }] },
@@ -32,7 +40,10 @@ for (const mistake of mistakes) {
     t.teardown(() => cluster.close());
     if (mistake.definition) cluster.writeDefinition(mistake.definition);
     const configPath = cluster.nodeFile('stg1', mistake.node ?? {});
-    const run = spawnSync(process.execPath, [AGENT_MAIN, '--config', configPath], { encoding: 'utf8', timeout: 10_000 });
+    const run = spawnSync(process.execPath, [AGENT_MAIN, '--config', configPath], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
 
     t.is(run.status, 78, run.stderr);
     t.regex(run.stderr, mistake.names);
@@ -48,7 +59,9 @@ for (const mistake of mistakes) {
 test.serial('--check-config prints a summary for a valid file and the problems for a bad one', async (t) => {
   const cluster = await TestCluster.start({ members: 1 });
   t.teardown(() => cluster.close());
-  const good = spawnSync(process.execPath, [AGENT_MAIN, '--check-config', cluster.nodeFile('stg1')], { encoding: 'utf8' });
+  const good = spawnSync(process.execPath, [AGENT_MAIN, '--check-config', cluster.nodeFile('stg1')], {
+    encoding: 'utf8',
+  });
   t.is(good.status, 0, good.stderr);
   t.regex(good.stdout, /configuration valid/);
   t.regex(good.stdout, /lease 2000 ms/);

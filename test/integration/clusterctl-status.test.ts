@@ -8,7 +8,10 @@ import { CLUSTERCTL_MAIN, TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 function clusterctl(config: string, ...args: string[]) {
-  return spawnSync(process.execPath, [CLUSTERCTL_MAIN, '--config', config, ...args], { encoding: 'utf8', timeout: 10_000 });
+  return spawnSync(process.execPath, [CLUSTERCTL_MAIN, '--config', config, ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
 }
 
 test.serial('clusterctl status shows leader, term, members and nodes, as text and as JSON', async (t) => {
@@ -16,9 +19,15 @@ test.serial('clusterctl status shows leader, term, members and nodes, as text an
   t.teardown(() => cluster.close());
   for (const id of ['stg1', 'stg2']) cluster.startAgent(id);
   const leader = await cluster.waitForLeader();
-  await waitFor('two online nodes', async () => (await cluster.status()).nodes.filter((node) => node.state === 'online').length === 2);
+  await waitFor(
+    'two online nodes',
+    async () => (await cluster.status()).nodes.filter((node) => node.state === 'online').length === 2,
+  );
   const config = join(cluster.dir, 'clusterctl.yaml');
-  writeFileSync(config, stringify({ cluster: cluster.cluster, lockMembers: cluster.members.map((m) => ({ host: m.host, port: m.port })) }));
+  writeFileSync(
+    config,
+    stringify({ cluster: cluster.cluster, lockMembers: cluster.members.map((m) => ({ host: m.host, port: m.port })) }),
+  );
 
   const json = clusterctl(config, 'status', '--json');
   t.is(json.status, 0, json.stderr);
@@ -27,8 +36,18 @@ test.serial('clusterctl status shows leader, term, members and nodes, as text an
   t.deepEqual({ node: status.leader?.node, term: status.leader?.term }, { node: leader.node, term: leader.term });
   t.deepEqual(status.quorum, { reachable: 3, total: 3, majority: 2 });
   t.is(status.members.length, 3);
-  t.true(status.members.every((member) => member.reachable && member.termSeen === leader.term && member.runId?.length === 40));
-  t.deepEqual(status.nodes.map((node) => [node.id, node.state]), [['stg1', 'online'], ['stg2', 'online']]);
+  t.true(
+    status.members.every(
+      (member) => member.reachable && member.termSeen === leader.term && member.runId?.length === 40,
+    ),
+  );
+  t.deepEqual(
+    status.nodes.map((node) => [node.id, node.state]),
+    [
+      ['stg1', 'online'],
+      ['stg2', 'online'],
+    ],
+  );
   t.deepEqual(status.resources, []);
 
   const text = clusterctl(config, 'status');

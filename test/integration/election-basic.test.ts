@@ -26,7 +26,9 @@ test.serial('three members, three agents: exactly one leader; all others follow 
   const leader = await cluster.waitForLeader();
   const status = await waitFor('three online nodes that follow the leader', async () => {
     const current = await cluster.status();
-    const following = current.nodes.filter((node) => node.sentence?.includes(`following ${leader.node} (term ${leader.term})`));
+    const following = current.nodes.filter((node) =>
+      node.sentence?.includes(`following ${leader.node} (term ${leader.term})`),
+    );
     return current.nodes.length === 3 && following.length === 2 ? current : undefined;
   });
   t.deepEqual(

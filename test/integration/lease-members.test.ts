@@ -26,52 +26,59 @@ async function allCounted(plane: ControlPlane, count: number): Promise<void> {
   });
 }
 
-test.serial('a member restarted with its data wiped is ignored for one ttl and cannot help elect a second leader', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'stg-wipe-'));
-  const members = await startRedisServers(3, dir);
-  const [m1, m2, m3] = members as [RedisServer, RedisServer, RedisServer];
-  const planeA = planeFor(members, 'wipe');
-  const planeB = planeFor(members, 'wipe');
-  t.teardown(async () => {
-    await Promise.all([planeA.close(), planeB.close()]);
-    await Promise.all(members.map((member) => member.stop('SIGKILL')));
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await Promise.all([allCounted(planeA, 3), allCounted(planeB, 3)]);
+test.serial(
+  'a member restarted with its data wiped is ignored for one ttl and cannot help elect a second leader',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'stg-wipe-'));
+    const members = await startRedisServers(3, dir);
+    const [, m2, m3] = members as [RedisServer, RedisServer, RedisServer];
+    const planeA = planeFor(members, 'wipe');
+    const planeB = planeFor(members, 'wipe');
+    t.teardown(async () => {
+      await Promise.all([planeA.close(), planeB.close()]);
+      await Promise.all(members.map((member) => member.stop('SIGKILL')));
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await Promise.all([allCounted(planeA, 3), allCounted(planeB, 3)]);
 
-  // A leads with the lease on m1 and m2 only: m3 is down while it campaigns.
-  await m3.stop('SIGKILL');
-  const a = new Election(planeA, 'stg1', 'instance-a', () => timings, quietLog);
-  const won = await a.campaign(1);
-  t.true(won.won);
-  t.is(won.granted, 2);
+    // A leads with the lease on m1 and m2 only: m3 is down while it campaigns.
+    await m3.stop('SIGKILL');
+    const a = new Election(planeA, 'stg1', 'instance-a', () => timings, quietLog);
+    const won = await a.campaign(1);
+    t.true(won.won);
+    t.is(won.granted, 2);
 
-  // m2 loses its disk and restarts empty; m3 comes back empty too. Without the rule, B would get m2 + m3.
-  await m2.stop('SIGKILL');
-  m2.wipe();
-  m3.wipe();
-  await Promise.all([m2.restart(), m3.restart()]);
-  await waitFor('B connected to the restarted members', () => planeB.members.every((member) => member.client.status === 'ready'));
-  const b = new Election(planeB, 'stg2', 'instance-b', () => timings, quietLog);
-  const refused = await b.campaign(2);
-  t.false(refused.won, 'a second leader was elected with the help of restarted members');
-  t.is(refused.granted, 0, 'restarted members do not count within one ttl of their restart');
-  t.true(planeB.members[1]!.health().ignoredForMs > 0);
-  t.is(planeB.members[1]!.health().runIdChanges, 1);
+    // m2 loses its disk and restarts empty; m3 comes back empty too. Without the rule, B would get m2 + m3.
+    await m2.stop('SIGKILL');
+    m2.wipe();
+    m3.wipe();
+    await Promise.all([m2.restart(), m3.restart()]);
+    await waitFor('B connected to the restarted members', () =>
+      planeB.members.every((member) => member.client.status === 'ready'),
+    );
+    const b = new Election(planeB, 'stg2', 'instance-b', () => timings, quietLog);
+    const refused = await b.campaign(2);
+    t.false(refused.won, 'a second leader was elected with the help of restarted members');
+    t.is(refused.granted, 0, 'restarted members do not count within one ttl of their restart');
+    t.true(planeB.members[1]!.health().ignoredForMs > 0);
+    t.is(planeB.members[1]!.health().runIdChanges, 1);
 
-  // After one ttl the members count again; A never renewed, so its lease is gone and B may lead, with a higher term.
-  await allCounted(planeB, 3);
-  await waitFor('A\'s lease expired on m1', async () => (await m1Pttl(planeB)) < 0, { timeoutMs: 2 * timings.leaseTtlMs });
-  const later = await b.campaign(refused.fence + 1);
-  t.true(later.won, later.reason);
-  t.throws(() => a.assertLeading(), { instanceOf: LeaseLostError });
-});
+    // After one ttl the members count again; A never renewed, so its lease is gone and B may lead, with a higher term.
+    await allCounted(planeB, 3);
+    await waitFor("A's lease expired on m1", async () => (await m1Pttl(planeB)) < 0, {
+      timeoutMs: 2 * timings.leaseTtlMs,
+    });
+    const later = await b.campaign(refused.fence + 1);
+    t.true(later.won, later.reason);
+    t.throws(() => a.assertLeading(), { instanceOf: LeaseLostError });
+  },
+);
 
 async function m1Pttl(plane: ControlPlane): Promise<number> {
   return plane.members[0]!.client.pttl(plane.keys.lease);
 }
 
-test.serial('fencing: a deposed leader\'s write is refused by every member that saw the newer term', async (t) => {
+test.serial("fencing: a deposed leader's write is refused by every member that saw the newer term", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stg-fence-'));
   const members = await startRedisServers(3, dir);
   const plane = planeFor(members, 'fence', 0);

@@ -16,8 +16,12 @@ test.serial('a leader frozen beyond the ttl performs no leader action with its o
   const next = await cluster.waitForLeader(old.term);
   t.not(next.node, old.node);
   // Stay frozen past the new leader's start by more than a ttl, so a stale in-flight renew is well out of date.
-  await waitFor('the new leader to have led for one ttl', () =>
-    cluster.journal().some((entry) => entry.term === next.term && entry.wallMs > frozenAt + 2 * DEFAULT_TIMINGS.leaseTtlMs),
+  await waitFor(
+    'the new leader to have led for one ttl',
+    () =>
+      cluster
+        .journal()
+        .some((entry) => entry.term === next.term && entry.wallMs > frozenAt + 2 * DEFAULT_TIMINGS.leaseTtlMs),
     { timeoutMs: 4 * DEFAULT_TIMINGS.leaseTtlMs },
   );
   frozen.signal('SIGCONT');
@@ -26,7 +30,10 @@ test.serial('a leader frozen beyond the ttl performs no leader action with its o
   await waitFor('the thawed agent to follow the new leader', async () => {
     const status = await cluster.status();
     const sentence = status.nodes.find((node) => node.id === old.node)?.sentence ?? '';
-    return /following|stepped down/.test(sentence) && status.nodes.find((node) => node.id === old.node)!.heartbeatAgeMs! < 500;
+    return (
+      /following|stepped down/.test(sentence) &&
+      status.nodes.find((node) => node.id === old.node)!.heartbeatAgeMs! < 500
+    );
   });
   await waitFor('the new leader renewing after the thaw', () =>
     cluster.journal().some((entry) => entry.term === next.term && entry.wallMs > thawedAt),

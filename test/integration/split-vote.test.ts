@@ -6,31 +6,40 @@ import { waitFor } from '../helpers/wait.js';
 
 const { leaseTtlMs, rankDelayMs, renewIntervalMs } = DEFAULT_TIMINGS;
 
-test.serial('split vote avoided: after the leader dies, two candidates go by rank and one wins at the first try', async (t) => {
-  const cluster = await TestCluster.start({ members: 3 });
-  t.teardown(() => cluster.close());
-  for (const id of ['stg1', 'stg2', 'stg3']) cluster.startAgent(id);
-  const old = await cluster.waitForLeader();
-  const survivors = ['stg1', 'stg2', 'stg3'].filter((id) => id !== old.node) as [string, string];
-  await waitFor('both survivors following', async () => {
-    const status = await cluster.status();
-    return survivors.every((id) => status.nodes.find((node) => node.id === id)?.sentence?.includes('following'));
-  });
-  const triedBefore = await campaignsTried(cluster, survivors);
+test.serial(
+  'split vote avoided: after the leader dies, two candidates go by rank and one wins at the first try',
+  async (t) => {
+    const cluster = await TestCluster.start({ members: 3 });
+    t.teardown(() => cluster.close());
+    for (const id of ['stg1', 'stg2', 'stg3']) cluster.startAgent(id);
+    const old = await cluster.waitForLeader();
+    const survivors = ['stg1', 'stg2', 'stg3'].filter((id) => id !== old.node) as [string, string];
+    await waitFor('both survivors following', async () => {
+      const status = await cluster.status();
+      return survivors.every((id) => status.nodes.find((node) => node.id === id)?.sentence?.includes('following'));
+    });
+    const triedBefore = await campaignsTried(cluster, survivors);
 
-  await cluster.agents.get(old.node)!.stop('SIGKILL');
-  const killedAt = wallNow();
-  const next = await cluster.waitForLeader(old.term);
-  const electedAfterMs = cluster.journal().find((entry) => entry.term === next.term)!.wallMs - killedAt;
+    await cluster.agents.get(old.node)!.stop('SIGKILL');
+    const killedAt = wallNow();
+    const next = await cluster.waitForLeader(old.term);
+    const electedAfterMs = cluster.journal().find((entry) => entry.term === next.term)!.wallMs - killedAt;
 
-  t.is(next.node, survivors[0], 'the first survivor in node order wins');
-  t.is(next.term, old.term + 1, 'no term was burnt by a split vote');
-  await waitFor('heartbeats after the election', async () => (await campaignsTried(cluster, survivors)) > triedBefore);
-  t.is((await campaignsTried(cluster, survivors)) - triedBefore, 1, 'exactly one campaign in all');
-  // The design's bound: the lease expires at most one ttl after the last renew, then rank 0 goes at once.
-  t.true(electedAfterMs <= leaseTtlMs + renewIntervalMs + rankDelayMs, `elected ${Math.round(electedAfterMs)} ms after the crash`);
-  t.deepEqual(checkJournalMutex(cluster.journal()), []);
-});
+    t.is(next.node, survivors[0], 'the first survivor in node order wins');
+    t.is(next.term, old.term + 1, 'no term was burnt by a split vote');
+    await waitFor(
+      'heartbeats after the election',
+      async () => (await campaignsTried(cluster, survivors)) > triedBefore,
+    );
+    t.is((await campaignsTried(cluster, survivors)) - triedBefore, 1, 'exactly one campaign in all');
+    // The design's bound: the lease expires at most one ttl after the last renew, then rank 0 goes at once.
+    t.true(
+      electedAfterMs <= leaseTtlMs + renewIntervalMs + rankDelayMs,
+      `elected ${Math.round(electedAfterMs)} ms after the crash`,
+    );
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+  },
+);
 
 async function campaignsTried(cluster: TestCluster, ids: string[]): Promise<number> {
   const status = await cluster.status();

@@ -35,7 +35,11 @@ test('the holder that died takes no rank, even while its heartbeat lasts', (t) =
 });
 
 test('a node that refuses to lead or is in standby takes no rank', (t) => {
-  const mixed = [online('stg1', 'cannot validate the definition'), { ...online('stg2'), state: 'standby' as const }, online('stg3')];
+  const mixed = [
+    online('stg1', 'cannot validate the definition'),
+    { ...online('stg2'), state: 'standby' as const },
+    online('stg3'),
+  ];
   t.is(planCampaign('stg3', free, mixed, 150, undefined).rank, 0);
 });
 

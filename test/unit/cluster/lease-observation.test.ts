@@ -1,7 +1,12 @@
 import test from 'ava';
 import { observeLease, type MemberLeaseState } from '../../../src/cluster/lease-observation.js';
 
-function member(name: string, holder: string | undefined, pttlMs: number, extra: Partial<MemberLeaseState> = {}): MemberLeaseState {
+function member(
+  name: string,
+  holder: string | undefined,
+  pttlMs: number,
+  extra: Partial<MemberLeaseState> = {},
+): MemberLeaseState {
   return {
     member: name,
     counted: true,
@@ -31,7 +36,11 @@ test('a lease held on a minority: no valid holder, free now', (t) => {
 
 test('members that do not count are left out: no quorum, no time to campaign', (t) => {
   const seen = observeLease(
-    [member('a', 'stg1', 1900), member('b', undefined, 0, { counted: false }), member('c', undefined, 0, { counted: false, reachable: false })],
+    [
+      member('a', 'stg1', 1900),
+      member('b', undefined, 0, { counted: false }),
+      member('c', undefined, 0, { counted: false, reachable: false }),
+    ],
     3,
     2,
   );
@@ -41,7 +50,11 @@ test('members that do not count are left out: no quorum, no time to campaign', (
 });
 
 test('the fence is the highest term any member reports, counted or not', (t) => {
-  const seen = observeLease([member('a', undefined, 0), member('b', undefined, 0, { fence: 9, counted: false }), member('c', undefined, 0)], 3, 2);
+  const seen = observeLease(
+    [member('a', undefined, 0), member('b', undefined, 0, { fence: 9, counted: false }), member('c', undefined, 0)],
+    3,
+    2,
+  );
   t.is(seen.fence, 9);
 });
 
