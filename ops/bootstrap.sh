@@ -15,7 +15,7 @@ readonly REPO_ROOT
 # pgrep/pkill, fuser.
 readonly DEB_PACKAGES=(redis-server redis-tools iproute2 procps psmisc)
 readonly LOCK_STAMP=node_modules/.stg-lock-sha256
-readonly WANTED_NODE_MAJOR=24
+readonly WANTED_NODE_MAJOR=24 # the major of the npm package `node` in package.json
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 fail() {
@@ -94,7 +94,7 @@ node_modules_current() {
 }
 
 install_node_modules() {
-  command -v npm >/dev/null || fail "npm not found: install Node.js (>= 22) and npm first"
+  command -v npm >/dev/null || fail "npm not found: install Node.js (>= 20) with npm first; npm then installs Node 24 (the npm package node@24) for the project"
   local lock_sum version
   lock_sum=$(sha256sum package-lock.json | cut -d ' ' -f 1)
   if node_modules_current "$lock_sum"; then

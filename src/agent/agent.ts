@@ -158,7 +158,9 @@ export class Agent {
 
   private async followerCycle(observation: LeaseObservation): Promise<string> {
     if (!observation.quorum) {
-      return `no quorum: reached ${observation.counted}/${observation.total} lock members; not campaigning`;
+      const waiting = observation.reachable - observation.counted;
+      const why = waiting > 0 ? ` (${waiting} more reachable but restarted within one ttl or not yet identified)` : '';
+      return `no quorum: ${observation.counted}/${observation.total} lock members count${why}; not campaigning`;
     }
     await this.definition.follow(observation.definition);
     if (this.definition.refusal) return `refusing to lead: ${this.definition.refusal}`;
@@ -167,9 +169,12 @@ export class Agent {
     if (holder) this.lastHolder = holder.node;
     if (plan.afterFreeMs === undefined || observation.freeInMs === undefined) return `not campaigning: ${plan.why}`;
     const now = performance.now();
-    // Re-anchored while the lease is held (its expiry moves with each renew), kept once it is free, so the rank
-    // delay runs from the moment the lease became free, not from each tick.
-    if (observation.freeInMs > 0 || this.freeAt === undefined) this.freeAt = now + observation.freeInMs;
+    // Re-anchored while the lease is held (its expiry moves with each renew) and when it was freed before its
+    // expected expiry (a release); kept once it is free, so the rank delay runs from the moment the lease became
+    // free, not from each tick.
+    if (observation.freeInMs > 0 || this.freeAt === undefined || this.freeAt > now) {
+      this.freeAt = now + observation.freeInMs;
+    }
     const inMs = this.freeAt + plan.afterFreeMs - now;
     if (inMs > 0) {
       this.wake(inMs);

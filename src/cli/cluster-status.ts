@@ -60,7 +60,10 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
     ),
   );
   const observation: LeaseObservation = observeLease(states, plane.total, plane.majority);
-  const heartbeatTtlMs = DEFAULT_TIMINGS.heartbeatTtlMs;
+  const definition = observation.quorum
+    ? await plane.readVersioned<{ timings?: { heartbeatTtlMs?: number } }>(keys.definition).catch(() => undefined)
+    : undefined;
+  const heartbeatTtlMs = definition?.value.timings?.heartbeatTtlMs ?? DEFAULT_TIMINGS.heartbeatTtlMs;
   const nodes = observation.quorum ? await readNodes(plane, heartbeatTtlMs).catch(() => []) : [];
   const changesSeen = new Map<string, number>();
   for (const node of nodes) {

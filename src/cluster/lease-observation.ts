@@ -22,6 +22,8 @@ export interface MemberLeaseState {
 export interface LeaseObservation {
   total: number;
   majority: number;
+  /** Members that answered. */
+  reachable: number;
   /** Members whose answers count (reachable, identity known, not restarted within a ttl). */
   counted: number;
   quorum: boolean;
@@ -98,6 +100,7 @@ export function observeLease(states: MemberLeaseState[], total: number, majority
   return {
     total,
     majority,
+    reachable: states.filter((state) => state.reachable).length,
     counted: counted.length,
     quorum,
     holder: top?.holder,

@@ -6,6 +6,7 @@ import type { NodeView } from '../../../src/cluster/membership.js';
 const free: LeaseObservation = {
   total: 3,
   majority: 2,
+  reachable: 3,
   counted: 3,
   quorum: true,
   holder: undefined,

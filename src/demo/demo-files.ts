@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+/** The cluster the demo runs: fixed names, so the README and the printed commands can name them. */
+export const DEMO_CLUSTER = 'demo';
+export const DEMO_SERVICE = { name: 'sips.example.es', zone: 'example.es' } as const;
+export const FIRST_HTTP_PORT = 8401;
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** Where the demo keeps each node's files in the state folder. */
+export function nodePaths(dir: string, node: string) {
+  return {
+    nodeFile: join(dir, `${node}.yaml`),
+    log: join(dir, `${node}.log`),
+    journal: join(dir, `${node}.journal.jsonl`),
+    stateDir: join(dir, node),
+  };
+}
+
+/** The cluster definition every agent bootstraps with: the service, default timings, no resources yet. */
+export function writeDefinition(dir: string): string {
+  const path = join(dir, 'cluster.yaml');
+  const definition = { cluster: DEMO_CLUSTER, service: { ...DEMO_SERVICE }, resources: [] };
+  writeFileSync(
+    path,
+    `# stg-cluster demo: cluster definition (default timings, see config/cluster.example.yaml)\n${stringify(definition)}`,
+  );
+  return path;
+}
+
+/** One agent's node file (schema: src/config/schema.ts), with every path inside the state folder. */
+export function writeNodeFile(
+  dir: string,
+  node: string,
+  index: number,
+  lockMembers: Endpoint[],
+  dataStore: Endpoint,
+): string {
+  const paths = nodePaths(dir, node);
+  const file = {
+    cluster: DEMO_CLUSTER,
+    node: { id: node, address: '127.0.0.1' },
+    lockMembers,
+    dataStore,
+    http: { address: '127.0.0.1', port: FIRST_HTTP_PORT + index },
+    paths: { stateDir: paths.stateDir, journal: paths.journal, log: paths.log },
+    definitionFile: join(dir, 'cluster.yaml'),
+  };
+  writeFileSync(
+    paths.nodeFile,
+    `# stg-cluster demo: node file of ${node} (see config/node.example.yaml)\n${stringify(file)}`,
+  );
+  return paths.nodeFile;
+}
+
+/** What `clusterctl --config FILE` needs: the cluster name and its lock members. */
+export function writeClusterctlConfig(dir: string, lockMembers: Endpoint[]): string {
+  const path = join(dir, 'clusterctl.yaml');
+  writeFileSync(
+    path,
+    `# clusterctl configuration for the stg-cluster demo\n${stringify({ cluster: DEMO_CLUSTER, lockMembers })}`,
+  );
+  return path;
+}
+
+/** One process the demo started, as DIR/pids.json lists it (so a test or an operator can check it is gone). */
+export interface StartedProcess {
+  name: string;
+  kind: 'lock-member' | 'data-store' | 'agent';
+  pid: number;
+}
+
+/** Rewritten after every start, so that it lists every process even when the demo dies half-way through. */
+export function writePids(dir: string, started: readonly StartedProcess[]): void {
+  writeFileSync(join(dir, 'pids.json'), `${JSON.stringify({ demo: process.pid, started }, null, 2)}\n`);
+}
