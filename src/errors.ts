@@ -16,8 +16,14 @@ export class ClusterError extends Error {
 /** One problem found in a configuration: where, what was found, what was expected. */
 export interface ConfigProblem {
   path: string;
+  /** The value found at the path; undefined when the key is missing. */
   value: unknown;
   expected: string;
+  /**
+   * 'default': the key is not written and `value` is the default in effect. 'none': the problem is not about a
+   * value (an unreadable file, a YAML syntax error), so no value is shown rather than "missing".
+   */
+  valueIs?: 'default' | 'none';
 }
 
 /** The configuration is invalid; every problem is listed, never only the first. */
@@ -31,8 +37,11 @@ export class ConfigError extends ClusterError {
 }
 
 export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.path || '(root)';
+  if (problem.value === undefined && problem.valueIs === 'none') return `  ${where}: expected ${problem.expected}`;
   const shown = problem.value === undefined ? 'missing' : JSON.stringify(problem.value);
-  return `  ${problem.path || '(root)'}: ${shown}: expected ${problem.expected}`;
+  const note = problem.valueIs === 'default' ? ' (default)' : '';
+  return `  ${where}: ${shown}${note}: expected ${problem.expected}`;
 }
 
 /** Fewer than a majority of lock members answered: the caller must act as if it knows nothing. */
@@ -42,7 +51,10 @@ export class NoQuorumError extends ClusterError {
     readonly reached: number,
     readonly total: number,
   ) {
-    super('STG_ERR_NO_QUORUM', `${operation} reached ${reached}/${total} lock members, a majority is ${majorityOf(total)}`);
+    super(
+      'STG_ERR_NO_QUORUM',
+      `${operation} reached ${reached}/${total} lock members, a majority is ${majorityOf(total)}`,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { problemsFromIssues } from './problems.js';
+import { markPath, problemsFromIssues } from './problems.js';
 import { definitionSchema, nodeFileSchema, type ClusterDefinition, type NodeFile } from './schema.js';
 
 /** What an agent starts with: its own node file and the definition it would bootstrap a new cluster with. */
@@ -12,54 +12,106 @@ export interface AgentConfig {
   readonly bootstrapDefinition: ClusterDefinition;
 }
 
+type Checked<T> = { ok: true; value: T } | { ok: false; problems: ConfigProblem[] };
+
 /**
- * Reads and checks a node file and the cluster definition it names. Throws one ConfigError listing every problem
- * of both files; returns a deep-frozen configuration with paths resolved against the node file's folder.
+ * Reads and checks a node file and the cluster definition it names. Throws one ConfigError, with the node file as
+ * its source, listing every problem of both files: the definition's problems have its file name (as the node file
+ * writes it) before their paths, e.g. "cluster.yaml: timings.leaseTtlMs". The definition is checked even when the
+ * node file has problems, as long as the node file names it. Returns a deep-frozen configuration with paths
+ * resolved against the node file's folder.
  */
 export function loadAgentConfig(path: string): AgentConfig {
   const nodePath = resolve(path);
-  const nodeRaw = readYaml(nodePath);
-  const nodeResult = nodeFileSchema.safeParse(nodeRaw);
-  if (!nodeResult.success) {
-    throw new ConfigError(nodePath, problemsFromIssues(nodeResult.error.issues, nodeRaw));
+  const nodeRaw = readYamlChecked(nodePath);
+  if (!nodeRaw.ok) throw new ConfigError(nodePath, nodeRaw.problems);
+  const nodeResult = nodeFileSchema.safeParse(nodeRaw.value, { reportInput: true });
+  const problems: ConfigProblem[] = nodeResult.success
+    ? []
+    : problemsFromIssues(nodeResult.error.issues, nodeRaw.value);
+
+  const definitionFile = writtenString(nodeRaw.value, 'definitionFile');
+  if (definitionFile === undefined) throw new ConfigError(nodePath, problems);
+  const definitionRaw = readYamlChecked(resolve(dirname(nodePath), definitionFile));
+  if (!definitionRaw.ok) {
+    problems.push(
+      ...definitionRaw.problems.map((problem) => ({ ...problem, path: markPath(definitionFile, problem.path) })),
+    );
+    throw new ConfigError(nodePath, problems);
   }
+  const definition = checkDefinition(definitionRaw.value, definitionFile);
+  if (!definition.ok) problems.push(...definition.problems);
+
+  // Compared only when both names are valid: an invalid one has its own problem.
+  const nodeCluster = validCluster(writtenString(nodeRaw.value, 'cluster'));
+  const definitionCluster = validCluster(writtenString(definitionRaw.value, 'cluster'));
+  if (nodeCluster && definitionCluster && nodeCluster !== definitionCluster) {
+    problems.push({
+      path: 'cluster',
+      value: nodeCluster,
+      expected: `the cluster of ${definitionFile} ("${definitionCluster}")`,
+    });
+  }
+
+  if (!nodeResult.success || !definition.ok || problems.length > 0) throw new ConfigError(nodePath, problems);
   const node = resolvePaths(nodeResult.data, dirname(nodePath));
-  const definitionPath = node.definitionFile;
-  const definitionRaw = readYaml(definitionPath);
-  const definition = parseDefinition(definitionRaw, definitionPath);
-  if (definition.cluster !== node.cluster) {
-    throw new ConfigError(nodePath, [
-      { path: 'cluster', value: node.cluster, expected: `the cluster of ${definitionPath} ("${definition.cluster}")` },
-    ]);
-  }
-  return deepFreeze({ path: nodePath, node, bootstrapDefinition: definition });
+  return deepFreeze({ path: nodePath, node, bootstrapDefinition: definition.value });
 }
 
 /** Checks a cluster definition (from a file or from the control plane); throws ConfigError naming every problem. */
 export function parseDefinition(raw: unknown, source: string): ClusterDefinition {
-  const result = definitionSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, problemsFromIssues(result.error.issues, raw));
-  return result.data;
+  const checked = checkDefinition(raw);
+  if (!checked.ok) throw new ConfigError(source, checked.problems);
+  return checked.value;
 }
 
+function checkDefinition(raw: unknown, prefix = ''): Checked<ClusterDefinition> {
+  const result = definitionSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: problemsFromIssues(result.error.issues, raw, prefix) };
+}
+
+/** Reads a YAML file; throws ConfigError naming the file when it cannot be read or is not valid YAML. */
 export function readYaml(path: string): unknown {
+  const checked = readYamlChecked(path);
+  if (!checked.ok) throw new ConfigError(path, checked.problems);
+  return checked.value;
+}
+
+function readYamlChecked(path: string): Checked<unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError(path, [{ path: '', value: undefined, expected: `a readable YAML file (${reason})` }]);
+    return {
+      ok: false,
+      problems: [{ path: '', value: undefined, expected: `a readable YAML file (${reason})`, valueIs: 'none' }],
+    };
   }
   const document = parseDocument(text, { prettyErrors: true });
-  if (document.errors.length > 0) {
-    const problems: ConfigProblem[] = document.errors.map((error) => ({
+  if (document.errors.length === 0) return { ok: true, value: document.toJS() };
+  return {
+    ok: false,
+    problems: document.errors.map((error) => ({
       path: error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '',
       value: undefined,
-      expected: `valid YAML (${error.message.split('\n')[0]})`,
-    }));
-    throw new ConfigError(path, problems);
-  }
-  return document.toJS();
+      // The first line of the message, without the position it ends with (the path already gives it).
+      expected: `valid YAML (${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')})`,
+      valueIs: 'none' as const,
+    })),
+  };
+}
+
+/** A key of a YAML mapping as written, when it is a non-empty string. */
+function writtenString(raw: unknown, key: string): string | undefined {
+  const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The cluster name if it is a valid one. */
+function validCluster(name: string | undefined): string | undefined {
+  return nodeFileSchema.shape.cluster.safeParse(name).success ? name : undefined;
 }
 
 function resolvePaths(node: NodeFile, base: string): NodeFile {

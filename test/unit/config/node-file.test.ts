@@ -124,7 +124,7 @@ test('missing required key: names the key and says it is missing', (t) => {
   t.true(error.message.includes('definitionFile: missing: expected string'), error.message);
 });
 
-test('unknown (misspelt) key: names the key that was found', (t) => {
+test('unknown (misspelt) key: one problem per key, at that key, listing the keys of its object', (t) => {
   const path = writeConfig(
     t,
     nodeWith((node) => {
@@ -138,14 +138,18 @@ test('unknown (misspelt) key: names the key that was found', (t) => {
     t,
     error,
     [
+      { path: 'paths.journl', value: 'j.jsonl', expected: /^a known key \(stateDir, journal, log\)$/ },
       {
-        path: 'paths',
-        value: { stateDir: '/var/lib/stg-cluster', journl: 'j.jsonl' },
-        expected: /unknown key.*journl/,
+        path: 'lockMember',
+        value: [],
+        expected: /^a known key \(cluster, node, lockMembers, dataStore, http, paths, definitionFile\)$/,
       },
-      { path: '', expected: /unknown key.*lockMember\b/ },
     ],
     { only: true },
+  );
+  t.true(
+    error.message.includes('  paths.journl: "j.jsonl": expected a known key (stateDir, journal, log)'),
+    error.message,
   );
 });
 
@@ -241,6 +245,34 @@ test('lock members: at least one, at most nine', (t) => {
   });
 });
 
+test('lock members: a malformed member does not hide a repeated one or the count', (t) => {
+  const members = [
+    { host: '127.0.0.1', port: 7001 },
+    { host: '127.0.0.1', port: '7002' },
+    { host: '127.0.0.1', port: 7001 },
+    ...Array.from({ length: 7 }, (_, index) => ({ host: '127.0.0.1', port: 7003 + index })),
+  ];
+  const error = configErrorFrom(t, () =>
+    loadAgentConfig(
+      writeConfig(
+        t,
+        nodeWith((node) => (node.lockMembers = members)),
+        validDefinition(),
+      ),
+    ),
+  );
+  assertProblems(
+    t,
+    error,
+    [
+      { path: 'lockMembers[1].port', value: '7002', expected: /number/ },
+      { path: 'lockMembers[2]', value: { host: '127.0.0.1', port: 7001 }, expected: /only once/ },
+      { path: 'lockMembers', value: members, expected: /at most 9 lock members/ },
+    ],
+    { only: true },
+  );
+});
+
 test('bad names: node id and cluster must be lower-case identifiers', (t) => {
   const path = writeConfig(
     t,
@@ -279,7 +311,7 @@ test('several mistakes in the node file are all reported in one error', (t) => {
       { path: 'dataStore.host', value: '', expected: /host name or address/ },
       { path: 'paths.stateDir', value: '', expected: /file path/ },
       { path: 'definitionFile', value: undefined, expected: /string/ },
-      { path: '', expected: /unknown key.*definitionFle/ },
+      { path: 'definitionFle', value: 'cluster.yaml', expected: /^a known key \(.*definitionFile\)$/ },
     ],
     { only: true },
   );
@@ -310,14 +342,21 @@ test('YAML syntax error: the line is given', (t) => {
     error.problems.some((problem) => /^line [45],/.test(problem.path)),
     `the unclosed flow sequence is reported at line 4 or 5:\n${error.message}`,
   );
+  // No value part ("missing" would be wrong: no key is missing), and the position is given once, as the path.
+  t.false(error.message.includes('missing'), error.message);
+  t.true(
+    error.problems.every((problem) => problem.valueIs === 'none' && !/line \d+, column \d+/.test(problem.expected)),
+    error.message,
+  );
 });
 
 test('YAML duplicate key is a syntax error with its line', (t) => {
   const text = 'cluster: demo\ncluster: demo\n';
   const error = configErrorFrom(t, () => loadAgentConfig(writeConfig(t, text, validDefinition())));
-  assertProblems(t, error, [{ path: 'line 2, column 1', expected: /valid YAML \(Map keys must be unique/ }], {
+  assertProblems(t, error, [{ path: 'line 2, column 1', expected: /^valid YAML \(Map keys must be unique\)$/ }], {
     only: true,
   });
+  t.true(error.message.endsWith(':\n  line 2, column 1: expected valid YAML (Map keys must be unique)'), error.message);
 });
 
 test('an empty node file is reported as not being a mapping', (t) => {
@@ -331,7 +370,7 @@ test('unreadable node file: names the file and the reason', (t) => {
   const error = configErrorFrom(t, () => loadAgentConfig(missing));
   t.is(error.source, missing);
   assertProblems(t, error, [{ path: '', value: undefined, expected: /readable YAML file \(ENOENT\)/ }], { only: true });
-  t.true(error.message.startsWith(`${missing}: `), error.message);
+  t.is(error.message, `${missing}: 1 problem(s):\n  (root): expected a readable YAML file (ENOENT)`);
 
   const folder = configErrorFrom(t, () => loadAgentConfig(dir));
   assertProblems(t, folder, [{ path: '', expected: /readable YAML file \(EISDIR\)/ }], { only: true });
