@@ -8,9 +8,18 @@ import { planCampaign } from '../cluster/campaign-plan.js';
 import { Election } from '../cluster/election.js';
 import { LeaderJournal } from '../cluster/journal.js';
 import type { LeaseObservation } from '../cluster/lease-observation.js';
-import { readNodes, sendHeartbeat, type Heartbeat, type NodeView } from '../cluster/membership.js';
+import { recordFailure } from '../cluster/failcounts.js';
+import { sendHeartbeat, type Heartbeat } from '../cluster/membership.js';
+import type { AgentView } from '../http/agent-view.js';
+import { AgentMetrics } from '../http/metrics.js';
+import { startAgentHttp, type AgentHttp } from '../http/server.js';
+import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
+import { ResourceManager } from '../resources/manager.js';
 import { ControlPlane } from '../store/control-plane.js';
+import { EMPTY_SNAPSHOT, readSnapshot, type ClusterSnapshot } from './cluster-snapshot.js';
 import { DefinitionState } from './definition-state.js';
+import { LeaderDuties } from './leader-duties.js';
+import { leadRefusal, localDesire } from './local-desire.js';
 import { LoopHealth } from './loop-health.js';
 
 /**
@@ -26,7 +35,14 @@ export class Agent {
   private readonly journal: LeaderJournal;
   private readonly definition: DefinitionState;
   private readonly loopHealth = new LoopHealth();
+  private readonly resources: ResourceManager;
+  private readonly duties: LeaderDuties;
+  private readonly metrics: AgentMetrics;
+  private http: AgentHttp | undefined;
   private readonly log: Logger;
+  /** The last tick reached a majority of lock members. */
+  private seesMajority = false;
+  private termSeen = 0;
 
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = 0;
@@ -34,7 +50,9 @@ export class Agent {
   private stopped = false;
   private lastSentence = '';
   private lastLagMs = 0;
-  private nodes: NodeView[] = [];
+  private snapshot: ClusterSnapshot = EMPTY_SNAPSHOT;
+  /** Why this node may not lead (standby, failures, an invalid definition), or null. */
+  private refusal: string | null = null;
   private bootstrappedTerm: number | undefined;
   /** Monotonic time at which the lease became (or will become) free on a majority; anchors the rank delays. */
   private freeAt: number | undefined;
@@ -66,13 +84,75 @@ export class Agent {
       this.node,
     );
     this.definition = new DefinitionState(this.plane, config.bootstrapDefinition);
+    this.resources = new ResourceManager({
+      node: this.node,
+      stateDir: config.node.paths.stateDir,
+      resourceAgentsDir: BUNDLED_AGENTS_DIR,
+      log: rootLog.child({ component: 'resources' }),
+      definition: () => this.definition.definition,
+      beforeLeaderAction: (action) => {
+        const term = this.election.assertLeading();
+        this.journal.record(term, action);
+        return term;
+      },
+      recordFailure: (resource, failure) =>
+        recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
+    });
+    this.duties = new LeaderDuties({
+      node: this.node,
+      plane: this.plane,
+      election: this.election,
+      journal: this.journal,
+      definition: this.definition,
+      log: rootLog.child({ component: 'leader' }),
+      handOver: (to, reason) => this.stepDown(`${reason}: handed over to ${to}`, true, to),
+      canLead: (id, snapshot) => this.whyCannotLead(id, snapshot),
+      successor: (snapshot) => this.successor(snapshot),
+    });
+    this.metrics = new AgentMetrics(this.view());
+  }
+
+  /** What the HTTP endpoint reads: the last tick's view, never a call to the lock members. */
+  view(): AgentView {
+    return {
+      node: this.node,
+      seesMajority: () => this.seesMajority,
+      leaderTerm: () => this.election.leading()?.term,
+      termSeen: () => Math.max(this.termSeen, this.election.heldTerm ?? 0),
+      leaseLeftMs: () => {
+        const leadership = this.election.leading();
+        return leadership ? Math.max(0, Math.round(leadership.until - performance.now())) : undefined;
+      },
+      resources: () =>
+        this.resources.states().map((state) => {
+          const resource = this.definition.definition.resources.find((entry) => entry.id === state.id)!;
+          return {
+            id: state.id,
+            placement: resource.placement,
+            wanted: (this.snapshot.placement?.document.placement[state.id] ?? []).includes(this.node),
+            state: state.state,
+            failcount: state.failcount,
+            migrationThreshold: resource.migrationThreshold,
+            lastFailure: state.lastFailure ?? undefined,
+          };
+        }),
+      eventLoopLagMs: () => this.lastLagMs,
+    };
   }
 
   private get timings(): Timings {
     return this.definition.definition.timings;
   }
 
-  start(): void {
+  /** Starts the HTTP endpoint (throws when it cannot listen: nothing else is started then), then the loop. */
+  async start(): Promise<void> {
+    this.http = await startAgentHttp({
+      address: this.config.node.http.address,
+      port: this.config.node.http.port,
+      view: this.view(),
+      metrics: this.metrics,
+      log: this.log,
+    });
     for (const member of this.plane.members) member.subscribe(this.plane.keys.wakeChannel, () => this.wake(0));
     this.log.info({ instance: this.instance }, `agent ${this.node} started (instance ${this.instance})`);
     this.wake(0);
@@ -105,7 +185,7 @@ export class Agent {
     try {
       return await this.tick();
     } catch (error) {
-      if (error instanceof NoQuorumError) return this.loseQuorum(error);
+      if (error instanceof NoQuorumError) return await this.loseQuorum(error);
       if (error instanceof ClusterError) return `tick failed: ${error.message}`;
       this.log.error({ err: error }, 'unexpected exception in the agent tick, please report it as a bug');
       return 'unexpected exception raised, please report it as a bug';
@@ -116,57 +196,93 @@ export class Agent {
   async tick(): Promise<string> {
     const health = this.loopHealth.sample();
     this.lastLagMs = health.lagMs;
-    const nodes = readNodes(this.plane, this.timings.heartbeatTtlMs).catch(() => this.nodes);
+    const snapshot = readSnapshot(this.plane, this.timings.heartbeatTtlMs, this.snapshot);
     let sentence: string;
     if (this.election.heldTerm !== undefined) {
-      sentence = await this.leaderCycle(health.lagMs, health.clockJumpMs);
-      this.nodes = await nodes;
+      const renewed = await this.leaderCycle(health.lagMs, health.clockJumpMs);
+      this.adopt(await snapshot);
+      sentence = renewed.ended ? renewed.sentence : await this.leaderDuties(renewed.sentence);
     } else {
       const observation = await this.election.observe();
-      this.nodes = await nodes;
+      this.adopt(await snapshot);
       sentence = await this.followerCycle(observation);
     }
+    this.resources.syncFailcounts(this.snapshot.failures.filter((failure) => failure.node === this.node));
+    this.resources.setDesire(localDesire(this.node, this.snapshot, this.definition.definition, this.isLeading()));
     await this.heartbeat(sentence);
     return sentence;
   }
 
-  private async leaderCycle(lagMs: number, clockJumpMs: number): Promise<string> {
+  /** Takes this tick's snapshot and derives what depends on it: whether this node may lead. */
+  private adopt(snapshot: ClusterSnapshot): void {
+    this.snapshot = snapshot;
+    this.refusal = this.definition.refusal ?? leadRefusal(this.node, snapshot, this.definition.definition, Date.now());
+  }
+
+  private isLeading(): boolean {
+    return this.election.leading() !== undefined;
+  }
+
+  /** The leader's work after a renew that reached a majority; a refusal to lead hands over first. */
+  private async leaderDuties(renewed: string): Promise<string> {
+    const term = this.election.assertLeading();
+    const work = (await this.leaderWork(term)) ?? (await this.duties.run(term, this.snapshot));
+    if (!this.isLeading()) return work ?? renewed;
+    if (this.refusal && this.refusal !== 'standby' && !this.refusal.startsWith('ineligible')) {
+      return this.stepDown(`refusing to lead: ${this.refusal}`, true);
+    }
+    return work ?? renewed;
+  }
+
+  /** Renews the lease, or steps down for the reason found. `ended`: leadership is over. */
+  private async leaderCycle(lagMs: number, clockJumpMs: number): Promise<{ sentence: string; ended: boolean }> {
     const term = this.election.heldTerm!;
+    const end = async (reason: string, release: boolean) => ({
+      sentence: await this.stepDown(reason, release),
+      ended: true,
+    });
     if (clockJumpMs !== 0) {
-      return this.stepDown(`wall clock jumped ${clockJumpMs} ms against monotonic time (suspend or clock step)`, true);
+      return end(`wall clock jumped ${clockJumpMs} ms against monotonic time (suspend or clock step)`, true);
     }
     if (lagMs > this.timings.pauseAllowanceMs) {
-      return this.stepDown(
-        `event-loop lag of ${lagMs} ms exceeded pauseAllowanceMs (${this.timings.pauseAllowanceMs} ms)`,
-        true,
-      );
+      return end(`event-loop lag of ${lagMs} ms exceeded pauseAllowanceMs (${this.timings.pauseAllowanceMs} ms)`, true);
     }
-    if (this.election.lapsed) return this.stepDown('leadership bound passed before a renew reached a majority', true);
+    if (this.election.lapsed) return end('leadership bound passed before a renew reached a majority', true);
+    const sentAt = performance.now();
     const renew = await this.election.renew();
-    if (renew.deposed) return this.stepDown(`deposed: a majority refused term ${term} (a newer term exists)`, false);
-    if (!this.election.leading()) {
-      return this.stepDown(`renew reached ${renew.reached}/${this.plane.total} members`, true);
-    }
+    this.metrics.observeRenew(performance.now() - sentAt);
+    this.seesMajority = renew.reached >= this.plane.majority;
+    if (renew.deposed) return end(`deposed: a majority refused term ${term} (a newer term exists)`, false);
+    if (!this.election.leading()) return end(`renew reached ${renew.reached}/${this.plane.total} members`, true);
     if (renew.reached < this.plane.majority) {
       const leftMs = Math.round(this.election.leading()!.until - performance.now());
-      return `I am ${this.node}, leader of term ${term}, but renew reached ${renew.reached}/${this.plane.total} members; leadership ends in ${leftMs} ms without a renew`;
+      return {
+        sentence: `I am ${this.node}, leader of term ${term}, but renew reached ${renew.reached}/${this.plane.total} members; leadership ends in ${leftMs} ms without a renew`,
+        ended: true, // no leader duties on a minority: the renew may yet fail for good
+      };
     }
     this.journal.record(this.election.assertLeading(), 'renewed');
-    const work = await this.leaderWork(term);
-    return work ?? `no action: I am ${this.node}, leader of term ${term}`;
+    return { sentence: `no action: I am ${this.node}, leader of term ${term}`, ended: false };
   }
 
   private async followerCycle(observation: LeaseObservation): Promise<string> {
+    this.seesMajority = observation.quorum;
+    this.termSeen = Math.max(this.termSeen, observation.fence);
     if (!observation.quorum) {
       const waiting = observation.reachable - observation.counted;
       const why = waiting > 0 ? ` (${waiting} more reachable but restarted within one ttl or not yet identified)` : '';
       return `no quorum: ${observation.counted}/${observation.total} lock members count${why}; not campaigning`;
     }
     await this.definition.follow(observation.definition);
-    if (this.definition.refusal) return `refusing to lead: ${this.definition.refusal}`;
+    this.adopt(this.snapshot);
     const holder = observation.holder;
-    const plan = planCampaign(this.node, observation, this.nodes, this.timings.rankDelayMs, this.lastHolder);
     if (holder) this.lastHolder = holder.node;
+    if (this.refusal) {
+      const following =
+        holder && observation.holderValidMs > 0 ? `; following ${holder.node} (term ${holder.term})` : '';
+      return `refusing to lead: ${this.refusal}${following}`;
+    }
+    const plan = planCampaign(this.node, observation, this.snapshot.nodes, this.timings.rankDelayMs, this.lastHolder);
     if (plan.afterFreeMs === undefined || observation.freeInMs === undefined) return `not campaigning: ${plan.why}`;
     const now = performance.now();
     // Re-anchored while the lease is held (its expiry moves with each renew) and when it was freed before its
@@ -184,10 +300,10 @@ export class Agent {
       return `waiting: my turn to campaign (${plan.why}) comes in ${Math.round(inMs)} ms`;
     }
     this.freeAt = undefined;
-    return this.campaign(observation.fence + 1);
+    return this.campaign(observation.fence + 1, observation.handoff?.node === this.node);
   }
 
-  private async campaign(term: number): Promise<string> {
+  private async campaign(term: number, handedToMe: boolean): Promise<string> {
     this.campaignsTried += 1;
     let outcome = await this.election.campaign(term);
     if (!outcome.won && outcome.fence >= term && outcome.granted < this.plane.majority) {
@@ -198,9 +314,11 @@ export class Agent {
     if (!outcome.won)
       return `campaign for term ${outcome.term} lost: ${outcome.reason} (granted by ${outcome.granted}/${this.plane.total})`;
     this.journal.record(this.election.assertLeading(), 'lead');
+    // The first term of a new cluster is no failover; later ones are a handover or the end of a lost leader.
+    if (outcome.term > 1) this.metrics.countFailover(handedToMe ? 'switchover' : 'crash');
     const acquired = `acquired: I am ${this.node}, leader of term ${outcome.term} (granted by ${outcome.granted}/${this.plane.total})`;
-    const work = await this.leaderWork(outcome.term);
-    return work ? `${acquired}; ${work}` : acquired;
+    const work = await this.leaderDuties(acquired);
+    return work === acquired ? acquired : `${acquired}; ${work}`;
   }
 
   /** What a leader does once per term after its fence is up: bootstrap the definition when there is none. */
@@ -218,17 +336,20 @@ export class Agent {
    * Stops leading: leader-only work ends first, then the lease is released (compare-and-delete on node and term)
    * when `release` is set, so the next node need not wait for the lease to expire.
    */
-  private async stepDown(reason: string, release: boolean): Promise<string> {
+  private async stepDown(reason: string, release: boolean, successor = this.successor(this.snapshot)): Promise<string> {
     const term = this.election.heldTerm;
-    if (release) await this.election.release(this.successor());
+    // Leader-only resources stop before the lease goes, so the successor never starts them while they run here.
+    await this.resources.stopLeaderResources();
+    if (release) await this.election.release(successor);
     else this.election.forget();
     this.log.warn({ term, reason }, `stepped down from term ${term}: ${reason}`);
     return `stepped down: ${reason}`;
   }
 
-  private loseQuorum(error: NoQuorumError): string {
+  private async loseQuorum(error: NoQuorumError): Promise<string> {
     if (this.election.heldTerm !== undefined) {
       this.election.forget();
+      await this.resources.stopLeaderResources(); // no-quorum policy: stop
       return `stepped down: ${error.message}`;
     }
     return `no quorum: ${error.message}; not campaigning`;
@@ -238,15 +359,19 @@ export class Agent {
    * The first live node in node order other than this one: it gets the first turn after a graceful release.
    * Live means a heartbeat from the last few ticks: a node that died keeps its heartbeat key for a while.
    */
-  private successor(): string | undefined {
-    const freshMs = 3 * this.timings.renewIntervalMs;
-    return this.nodes.find(
-      (node) =>
-        node.id !== this.node &&
-        node.state === 'online' &&
-        node.heartbeat?.refusal === null &&
-        (node.heartbeatAgeMs ?? Infinity) <= freshMs,
-    )?.id;
+  private successor(snapshot: ClusterSnapshot): string | undefined {
+    return snapshot.nodes.find((node) => node.id !== this.node && this.whyCannotLead(node.id, snapshot) === null)?.id;
+  }
+
+  /** Null when `id` could lead now: a fresh heartbeat, online, not standby, not refusing. */
+  private whyCannotLead(id: string, snapshot: ClusterSnapshot): string | null {
+    const node = snapshot.nodes.find((candidate) => candidate.id === id);
+    if (!node || node.state === 'offline') return `${id} is offline`;
+    if (snapshot.intent.standby.includes(id)) return `${id} is in standby`;
+    if ((node.heartbeatAgeMs ?? Infinity) > 3 * this.timings.renewIntervalMs)
+      return `${id} has not sent a heartbeat lately`;
+    if (node.heartbeat?.refusal) return `${id} refuses to lead: ${node.heartbeat.refusal}`;
+    return null;
   }
 
   private async heartbeat(sentence: string): Promise<void> {
@@ -256,13 +381,16 @@ export class Agent {
       http: `${this.config.node.http.address}:${this.config.node.http.port}`,
       instance: this.instance,
       startedAt: this.startedAt,
-      standby: false,
+      standby: this.snapshot.intent.standby.includes(this.node),
       leaderTerm: this.election.leading()?.term ?? null,
       definitionVersion: this.definition.version,
-      refusal: this.definition.refusal,
+      refusal: this.refusal,
       sentence,
       eventLoopLagMs: this.lastLagMs,
       campaignsTried: this.campaignsTried,
+      resources: this.resources.states(),
+      maintenance: this.snapshot.intent.maintenance,
+      intentVersion: this.snapshot.intent.version,
       members: this.plane.members.map((member) => {
         const health = member.health();
         return {
@@ -291,12 +419,15 @@ export class Agent {
     await this.ticking;
     const term = this.election.leading()?.term;
     if (term !== undefined) {
+      await this.resources.stopLeaderResources();
       this.journal.record(term, 'release');
-      const successor = this.successor();
+      const successor = this.successor(this.snapshot);
       await this.election.release(successor);
       this.log.info({ term, successor }, `released the lease of term ${term}, successor ${successor ?? 'none named'}`);
     }
     await this.plane.onAll((member) => member.client.del(this.plane.keys.heartbeat(this.node)));
+    await this.resources.close();
+    await this.http?.close();
     this.loopHealth.close();
     await this.plane.close();
   }

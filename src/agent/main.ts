@@ -47,7 +47,11 @@ const program = new Command('stg-agent')
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    agent.start();
+    agent.start().catch((error: unknown) => {
+      process.stderr.write(`stg-agent: cannot start: ${(error as Error).message}\n`);
+      log.error({ err: error }, `cannot start: ${(error as Error).message}`);
+      log.flush(() => process.exit(1));
+    });
   });
 
 program.parse();

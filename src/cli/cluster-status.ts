@@ -3,6 +3,11 @@ import { observeLease, parseMemberLease } from '../cluster/lease-observation.js'
 import { readNodes, type NodeView } from '../cluster/membership.js';
 import type { ControlPlane } from '../store/control-plane.js';
 import { DEFAULT_TIMINGS } from '../config/defaults.js';
+import type { ClusterDefinition } from '../config/schema.js';
+import { readFailcounts } from '../cluster/failcounts.js';
+import { NO_INTENT, readIntent } from '../cluster/intent.js';
+import { readPlacement } from '../cluster/placement.js';
+import { resourceStatuses, type ResourceStatus } from './resource-status.js';
 
 /** Redis expires keys by its wall clock: a member whose clock is this far off is worth a warning. */
 const CLOCK_SKEW_WARNING_MS = 500;
@@ -32,9 +37,15 @@ export interface ClusterStatus {
     sentence: string | null;
     refusal: string | null;
     eventLoopLagMs: number | null;
+    intentVersion: number | null;
+    maintenance: boolean | null;
+    definitionVersion: number | null;
   }[];
   definition: { term: number; version: number } | null;
-  resources: never[];
+  /** Maintenance mode: the cluster monitors and reports but starts, stops and moves nothing. */
+  maintenance: boolean;
+  standby: string[];
+  resources: ResourceStatus[];
   warnings: string[];
 }
 
@@ -60,9 +71,15 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
     ),
   );
   const observation: LeaseObservation = observeLease(states, plane.total, plane.majority);
-  const definition = observation.quorum
-    ? await plane.readVersioned<{ timings?: { heartbeatTtlMs?: number } }>(keys.definition).catch(() => undefined)
-    : undefined;
+  const quiet = <T>(read: Promise<T>) => read.catch(() => undefined);
+  const [definition, placement, intent, failures] = observation.quorum
+    ? await Promise.all([
+        quiet(plane.readVersioned<ClusterDefinition>(keys.definition)),
+        quiet(readPlacement(plane)),
+        quiet(readIntent(plane)),
+        quiet(readFailcounts(plane)),
+      ])
+    : [undefined, undefined, undefined, undefined];
   const heartbeatTtlMs = definition?.value.timings?.heartbeatTtlMs ?? DEFAULT_TIMINGS.heartbeatTtlMs;
   const nodes = observation.quorum ? await readNodes(plane, heartbeatTtlMs).catch(() => []) : [];
   const changesSeen = new Map<string, number>();
@@ -111,9 +128,21 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       sentence: node.heartbeat?.sentence ?? null,
       refusal: node.heartbeat?.refusal ?? null,
       eventLoopLagMs: node.heartbeat?.eventLoopLagMs ?? null,
+      intentVersion: node.heartbeat?.intentVersion ?? null,
+      maintenance: node.heartbeat?.maintenance ?? null,
+      definitionVersion: node.heartbeat?.definitionVersion ?? null,
     })),
     definition: observation.definition ?? null,
-    resources: [],
+    maintenance: intent?.maintenance ?? false,
+    standby: intent?.standby ?? [],
+    resources: resourceStatuses(
+      definition?.value,
+      placement?.document,
+      nodes,
+      intent ?? NO_INTENT,
+      failures ?? [],
+      Date.now(),
+    ),
     warnings,
   };
 }

@@ -2,7 +2,12 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CLUSTERCTL_CONFIG, loadClusterctlConfig } from './clusterctl-config.js';
+import { configApplyCommand } from './commands/config-apply.js';
+import { failoverCommand, moveCommand, switchoverCommand } from './commands/leadership.js';
+import { cleanupCommand, maintenanceCommand, manageCommand } from './commands/resources.js';
+import { standbyCommand } from './commands/standby.js';
 import { statusCommand } from './commands/status.js';
+import { CommandFailed, Session } from './session.js';
 
 const program = new Command('clusterctl')
   .description('operate an stg-cluster: status first, then actions')
@@ -12,13 +17,78 @@ const program = new Command('clusterctl')
     process.env['STG_CLUSTERCTL_CONFIG'] ?? DEFAULT_CLUSTERCTL_CONFIG,
   );
 
+const config = () => loadClusterctlConfig(program.opts<{ config: string }>().config);
+
+/** Runs an action: prints what happened and exits 0, or prints why it was refused or not done and exits 1. */
+async function act(action: (session: Session) => Promise<string>): Promise<void> {
+  const session = await Session.open(config());
+  try {
+    process.stdout.write(`${await action(session)}\n`);
+  } finally {
+    await session.close();
+  }
+}
+
 program
   .command('status')
-  .description('leader and term, lease time left, lock members, nodes (exit 2 without quorum)')
+  .description('leader and term, lease time left, lock members, nodes, resources (exit 2 without quorum)')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    process.exitCode = await statusCommand(loadClusterctlConfig(program.opts<{ config: string }>().config), options);
+    process.exitCode = await statusCommand(config(), options);
   });
+program
+  .command('standby <node>')
+  .description('stop every resource on NODE (it hands over leadership if it leads)')
+  .action((node: string) => act((session) => standbyCommand(session, node, true)));
+program
+  .command('unstandby <node>')
+  .description('let NODE run resources and lead again')
+  .action((node: string) => act((session) => standbyCommand(session, node, false)));
+program
+  .command('switchover')
+  .description('the healthy leader hands over to NODE (or to the next eligible node)')
+  .option('--to <node>', 'the node to hand over to')
+  .action((options: { to?: string }) => act((session) => switchoverCommand(session, options.to)));
+program
+  .command('failover')
+  .description('when no healthy leader exists, let NODE take the lease first')
+  .requiredOption('--to <node>', 'the node that takes over')
+  .action((options: { to: string }) => act((session) => failoverCommand(session, options.to)));
+program
+  .command('move <resource> <node>')
+  .description('move a leader resource to NODE (a switchover); refused for every-node resources')
+  .action((resource: string, node: string) => act((session) => moveCommand(session, resource, node)));
+program
+  .command('cleanup <resource>')
+  .description('forget the failures of RESOURCE (on NODE only with --node)')
+  .option('--node <node>', 'only on this node')
+  .action((resource: string, options: { node?: string }) =>
+    act((session) => cleanupCommand(session, resource, options.node)),
+  );
+program
+  .command('maintenance <on|off>')
+  .description('on: monitor and report only, start/stop/move nothing; off: manage again')
+  .action((mode: string) => {
+    if (mode !== 'on' && mode !== 'off') throw new CommandFailed(`maintenance takes on or off, not "${mode}"`);
+    return act((session) => maintenanceCommand(session, mode === 'on'));
+  });
+program
+  .command('unmanage <resource>')
+  .description('leave RESOURCE as it is (monitored and reported only)')
+  .action((resource: string) => act((session) => manageCommand(session, resource, false)));
+program
+  .command('manage <resource>')
+  .description('have the cluster manage RESOURCE again')
+  .action((resource: string) => act((session) => manageCommand(session, resource, true)));
+program
+  .command('config')
+  .description('the cluster definition')
+  .command('apply <file>')
+  .description('validate FILE, show the diff, and apply it through the leader')
+  .option('--dry-run', 'validate and show the diff only')
+  .action((file: string, options: { dryRun?: boolean }) =>
+    act((session) => configApplyCommand(session, file, options.dryRun ?? false)),
+  );
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`clusterctl: invalid configuration\n${error.message}\n`);

@@ -43,6 +43,10 @@ export function renderStatus(status: ClusterStatus): string {
       ? `Definition: version ${status.definition.version} (written in term ${status.definition.term})`
       : 'Definition: none yet (the first leader bootstraps it)',
   );
+  if (status.maintenance) {
+    lines.push('*** MAINTENANCE MODE: resources are monitored and reported; nothing is started, stopped or moved ***');
+  }
+  if (status.standby.length > 0) lines.push(`Standby: ${status.standby.join(', ')}`);
   for (const warning of status.warnings) lines.push(`WARNING: ${warning}`);
 
   const members = new Table({
@@ -74,6 +78,45 @@ export function renderStatus(status: ClusterStatus): string {
     ]);
   }
   lines.push('', status.nodes.length > 0 ? nodes.toString() : 'Nodes: none has joined yet');
-  lines.push('', status.resources.length > 0 ? '' : 'Resources: none defined');
+  lines.push('', ...renderResources(status));
   return lines.join('\n').trimEnd();
+}
+
+function renderResources(status: ClusterStatus): string[] {
+  if (status.resources.length === 0) return ['Resources: none defined'];
+  const table = new Table({ head: ['Resource', 'Kind', 'Placement', 'Running on', 'State', 'Failures'], ...plain });
+  for (const resource of status.resources) {
+    const running = resource.instances
+      .filter((instance) => instance.state === 'started')
+      .map((instance) => instance.node);
+    const failed = resource.instances
+      .filter((instance) => instance.state === 'failed')
+      .map((instance) => instance.node);
+    const state = !resource.managed
+      ? 'unmanaged'
+      : failed.length > 0
+        ? `FAILED on ${failed.join(', ')}`
+        : running.length > 0
+          ? 'started'
+          : 'stopped';
+    table.push([
+      resource.id,
+      resource.kind,
+      resource.placement,
+      running.join(', ') || '-',
+      state,
+      `${resource.failcount}/${resource.migrationThreshold}`,
+    ]);
+  }
+  const lines = [table.toString()];
+  for (const resource of status.resources) {
+    const failure = resource.lastFailure;
+    if (failure) {
+      lines.push(
+        `  ${resource.id}: last failure on ${failure.node} at ${failure.at}: ${failure.operation} returned ${failure.rcName} (${failure.rc})${failure.reason ? `: ${failure.reason}` : ''}`,
+      );
+    }
+    for (const why of resource.whyNotRunning) lines.push(`  ${resource.id} not running on ${why.node}: ${why.reason}`);
+  }
+  return lines;
 }

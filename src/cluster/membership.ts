@@ -1,3 +1,4 @@
+import type { LocalResourceState } from '../resources/manager.js';
 import type { ControlPlane } from '../store/control-plane.js';
 
 export type NodeState = 'online' | 'standby' | 'offline';
@@ -20,6 +21,11 @@ export interface Heartbeat {
   /** Campaigns this agent process started (a storm of them would show here). */
   campaignsTried: number;
   members: { label: string; runId: string | null; runIdChanges: number; counted: boolean }[];
+  /** This node's resources as it last saw them (state, failure count, last failure, why not running). */
+  resources: LocalResourceState[];
+  maintenance: boolean;
+  /** The version of the operator intent this node has applied (clusterctl waits for it). */
+  intentVersion: number;
 }
 
 export interface NodeView {

@@ -100,6 +100,32 @@ export class ControlPlane {
     return best;
   }
 
+  /**
+   * An operator's document write (not fenced): last writer wins by version. Resolves with the number of members
+   * that stored it; throws NoQuorumError when fewer than a majority answered.
+   */
+  async versionedSet(key: string, version: number, value: unknown): Promise<number> {
+    const answers = await this.onAll((member) => member.run('versionedSet', [key], [version, JSON.stringify(value)]));
+    return this.requireMajority(`write of ${key}`, answers).filter(({ value: code }) => code === 1).length;
+  }
+
+  /** Reads an operator document from a majority and keeps the highest version; undefined when absent. */
+  async readLatest<T>(key: string): Promise<{ version: number; value: T } | undefined> {
+    const answers = await this.onAll((member) => member.client.hmget(key, 'version', 'value'));
+    let best: { version: number; value: T } | undefined;
+    for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
+      const [version, raw] = fields;
+      if (version === null || version === undefined || raw === null || raw === undefined) continue;
+      if (!best || Number(version) > best.version) best = { version: Number(version), value: JSON.parse(raw) as T };
+    }
+    return best;
+  }
+
+  /** Wakes every agent at once (each member publishes on the wake channel). */
+  async wakeAgents(reason: string): Promise<void> {
+    await this.onAll((member) => member.client.publish(this.keys.wakeChannel, reason));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.members.map((member) => member.close()));
   }

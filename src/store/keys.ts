@@ -30,6 +30,30 @@ export class ControlPlaneKeys {
   heartbeat(node: string): string {
     return `${this.heartbeatPrefix}${node}`;
   }
+  /** Desired placement, written by the leader (fenced by its term). */
+  get placement(): string {
+    return `${this.prefix}placement`;
+  }
+  /** Operator intent (standby nodes, maintenance, unmanaged resources), written by clusterctl. */
+  get intent(): string {
+    return `${this.prefix}intent`;
+  }
+  /** The last operator command for the leader (switchover, config apply), written by clusterctl. */
+  get command(): string {
+    return `${this.prefix}command`;
+  }
+  /** The leader's answer to the last command it executed (fenced by its term). */
+  get commandResult(): string {
+    return `${this.prefix}command-result`;
+  }
+  /** Failure counts, one field per node and resource. */
+  get failcounts(): string {
+    return `${this.prefix}failcounts`;
+  }
+  /** Capped stream of cluster events (leader changes, resource operations, operator commands). */
+  get events(): string {
+    return `${this.prefix}events`;
+  }
   /** Pub/sub channel: a message wakes every agent's loop at once instead of at its next tick. */
   get wakeChannel(): string {
     return `${this.prefix}wake`;

@@ -7,7 +7,15 @@ import type { Redis } from 'ioredis';
  */
 
 export type ScriptName =
-  'readLease' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'fencedWrite' | 'heartbeat' | 'readNodes';
+  | 'readLease'
+  | 'acquireLease'
+  | 'renewLease'
+  | 'releaseLease'
+  | 'fencedWrite'
+  | 'heartbeat'
+  | 'readNodes'
+  | 'versionedSet'
+  | 'recordFailure';
 
 type ScriptReply = string | number | null | ScriptReply[];
 

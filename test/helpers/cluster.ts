@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { ClusterStatus } from '../../src/cli/cluster-status.js';
 import { readClusterStatus } from '../../src/cli/cluster-status.js';
 import type { JournalEntry } from '../../src/cluster/journal.js';
-import { RedisServer, startRedisServers } from '../../src/local/redis-server.js';
+import { RedisServer, freePort, startRedisServers } from '../../src/local/redis-server.js';
 import { ControlPlane } from '../../src/store/control-plane.js';
 import { waitFor } from './wait.js';
 
@@ -67,12 +67,15 @@ export class TestCluster {
     readonly members: RedisServer[],
     readonly cluster: string,
     private readonly timings: Record<string, number>,
+    private readonly httpBase: number,
   ) {}
 
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'stg-test-'));
     const members = await startRedisServers(options.members ?? 3, dir);
-    const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {});
+    // Ports above the free one found: a few are enough for the nodes of one test.
+    const httpBase = Math.min(await freePort(), 65000);
+    const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {}, httpBase);
     cluster.writeDefinition();
     return cluster;
   }
@@ -91,13 +94,18 @@ export class TestCluster {
       node: { id, address: '127.0.0.1' },
       lockMembers: this.members.map((member) => ({ host: member.host, port: member.port })),
       dataStore: { host: '127.0.0.1', port: 6379 },
-      http: { address: '127.0.0.1', port: 8401 },
+      http: { address: '127.0.0.1', port: this.httpPort(id) },
       paths: { stateDir: join(this.dir, id), journal: this.journalPath(id), log: join(this.dir, `${id}.log`) },
       definitionFile: 'cluster.yaml',
       ...overrides,
     };
     writeFileSync(path, stringify(node));
     return path;
+  }
+
+  /** Each node's HTTP port: a free port found at start, plus the node's number (stg3 -> base + 3). */
+  httpPort(id: string): number {
+    return this.httpBase + Number(/\d+$/.exec(id)?.[0] ?? 0);
   }
 
   journalPath(id: string): string {
@@ -151,6 +159,19 @@ export class TestCluster {
     } finally {
       client.disconnect();
     }
+  }
+
+  /** Runs clusterctl against this cluster (a clusterctl.yaml is written on first use). */
+  clusterctl(...args: string[]) {
+    const config = join(this.dir, 'clusterctl.yaml');
+    if (!existsSync(config)) {
+      const lockMembers = this.members.map((member) => ({ host: member.host, port: member.port }));
+      writeFileSync(config, stringify({ cluster: this.cluster, lockMembers }));
+    }
+    return spawnSync(process.execPath, [CLUSTERCTL_MAIN, '--config', config, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   }
 
   /** Every agent's journal, merged in wall-time order. */

@@ -1,0 +1,133 @@
+import { parseDefinition } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { pendingCommand, type CommandResult, type LeaderCommand } from '../cluster/commands.js';
+import type { Election } from '../cluster/election.js';
+import type { LeaderJournal } from '../cluster/journal.js';
+import { samePlacement, type PlacementDocument } from '../cluster/placement.js';
+import { schedule } from '../scheduler/schedule.js';
+import type { Placement } from '../scheduler/types.js';
+import type { ControlPlane } from '../store/control-plane.js';
+import type { ClusterSnapshot } from './cluster-snapshot.js';
+import type { DefinitionState } from './definition-state.js';
+
+export interface LeaderDutiesOptions {
+  node: string;
+  plane: ControlPlane;
+  election: Election;
+  journal: LeaderJournal;
+  definition: DefinitionState;
+  log: Logger;
+  /** Hands leadership to `to`: stops leader-only resources, releases the lease naming it. Returns the sentence. */
+  handOver: (to: string, reason: string) => Promise<string>;
+  /** Whether `id` could lead now (online, fresh heartbeat, not standby, not refusing); else why not. */
+  canLead: (id: string, snapshot: ClusterSnapshot) => string | null;
+  /** The first node in node order that could lead, other than this one. */
+  successor: (snapshot: ClusterSnapshot) => string | undefined;
+}
+
+/**
+ * What the leader does on each tick after its renew reached a majority: answer the operator's command, run the
+ * scheduler, publish the placement (fenced by its term), and hand over when it may no longer lead.
+ */
+export class LeaderDuties {
+  constructor(private readonly options: LeaderDutiesOptions) {}
+
+  async run(term: number, snapshot: ClusterSnapshot): Promise<string | undefined> {
+    const command = await pendingCommand(this.options.plane);
+    if (command) {
+      const handedOver = await this.execute(term, command, snapshot);
+      if (handedOver) return handedOver;
+    }
+    if (!snapshot.fresh) return undefined; // never schedule from a partial picture
+    const output = schedule({
+      definition: this.options.definition.definition,
+      leader: this.options.node,
+      nodes: snapshot.nodes.map((node) => ({
+        id: node.id,
+        online: node.state !== 'offline',
+        standby: snapshot.intent.standby.includes(node.id),
+      })),
+      maintenance: snapshot.intent.maintenance,
+      unmanaged: snapshot.intent.unmanaged,
+      failures: snapshot.failures,
+      current: currentPlacement(snapshot),
+      now: Date.now(),
+    });
+    if (output.handover?.to) return this.options.handOver(output.handover.to, output.handover.reason);
+    const document: PlacementDocument = { ...output, term, leader: this.options.node };
+    if (!samePlacement(snapshot.placement?.document, document)) {
+      const version = (snapshot.placement?.version ?? 0) + 1;
+      this.options.journal.record(this.options.election.assertLeading(), 'write:placement');
+      await this.options.plane.fencedWrite(this.options.plane.keys.placement, term, version, document);
+      return `published placement version ${version}`;
+    }
+    return undefined;
+  }
+
+  /** Executes a command once; returns a sentence when it ended this node's leadership. */
+  private async execute(term: number, command: LeaderCommand, snapshot: ClusterSnapshot): Promise<string | undefined> {
+    if (command.kind === 'config-apply') {
+      await this.answer(term, { id: command.id, ...(await this.applyDefinition(term, command.definition)) });
+      return undefined;
+    }
+    const target = command.to ?? this.options.successor(snapshot);
+    const refusal =
+      target === undefined
+        ? 'no other node can lead now (online, not standby, eligible)'
+        : target === this.options.node
+          ? `${target} already leads`
+          : this.options.canLead(target, snapshot);
+    if (refusal || !target) {
+      await this.answer(term, { id: command.id, ok: false, message: `switchover refused: ${refusal}` });
+      return undefined;
+    }
+    await this.answer(term, {
+      id: command.id,
+      ok: true,
+      message: `switching over from ${this.options.node} to ${target}`,
+    });
+    return this.options.handOver(target, `switchover requested by the operator`);
+  }
+
+  private async applyDefinition(term: number, raw: unknown): Promise<{ ok: boolean; message: string }> {
+    const current = this.options.definition.definition;
+    try {
+      const definition = parseDefinition(raw, 'the applied definition');
+      if (definition.cluster !== current.cluster) {
+        return {
+          ok: false,
+          message: `the definition is for cluster "${definition.cluster}", this is "${current.cluster}"`,
+        };
+      }
+      const stored = await this.options.plane.readVersioned(this.options.plane.keys.definition);
+      const version = (stored?.version ?? 0) + 1;
+      this.options.journal.record(this.options.election.assertLeading(), 'write:definition');
+      await this.options.plane.fencedWrite(this.options.plane.keys.definition, term, version, definition);
+      return { ok: true, message: `definition version ${version} applied in term ${term}` };
+    } catch (error) {
+      if (error instanceof ConfigError) return { ok: false, message: error.message };
+      throw error;
+    }
+  }
+
+  private async answer(term: number, result: CommandResult): Promise<void> {
+    this.options.log.info({ command: result }, `command ${result.id}: ${result.message}`);
+    this.options.journal.record(this.options.election.assertLeading(), 'write:command-result');
+    await this.options.plane.fencedWrite(this.options.plane.keys.commandResult, term, Date.now(), result);
+  }
+}
+
+/** Where resources run now, from the nodes' heartbeats. */
+function currentPlacement(snapshot: ClusterSnapshot): Placement {
+  const current: Placement = {};
+  for (const node of snapshot.nodes) {
+    if (node.state === 'offline') continue;
+    for (const resource of node.heartbeat?.resources ?? []) {
+      if (resource.state !== 'started') continue;
+      (current[resource.id] ??= []).push(node.id);
+    }
+  }
+  for (const nodes of Object.values(current)) nodes.sort();
+  return current;
+}

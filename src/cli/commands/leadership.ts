@@ -1,0 +1,86 @@
+import { issueCommand, readCommandResult } from '../../cluster/commands.js';
+import type { ClusterStatus } from '../cluster-status.js';
+import { CommandFailed, type Session } from '../session.js';
+import { commandBoundMs } from './bounds.js';
+
+/** Why `node` cannot take over now, from the status, or undefined when it can. */
+export function whyNotEligible(status: ClusterStatus, node: string): string | undefined {
+  const view = status.nodes.find((known) => known.id === node);
+  if (!view) return `unknown node ${node} (known: ${status.nodes.map((known) => known.id).join(', ') || 'none'})`;
+  if (view.state === 'offline') return `${node} is offline`;
+  if (status.standby.includes(node)) return `${node} is in standby`;
+  if (view.refusal) return `${node} refuses to lead: ${view.refusal}`;
+  return undefined;
+}
+
+/** `clusterctl switchover [--to NODE]`: the healthy leader hands over (leader resources stop, then start there). */
+export async function switchoverCommand(session: Session, to: string | undefined): Promise<string> {
+  const before = await session.status();
+  const leader = before.leader;
+  if (!leader) throw new CommandFailed('no leader to switch over from; use `clusterctl failover --to NODE`');
+  if (to === leader.node) throw new CommandFailed(`${to} already leads (term ${leader.term})`);
+  const refusal = to ? whyNotEligible(before, to) : undefined;
+  if (refusal) throw new CommandFailed(`switchover refused: ${refusal}`);
+  process.stdout.write(
+    `switchover: ${leader.node} (term ${leader.term}) hands over to ${to ?? 'the next eligible node'}\n`,
+  );
+  const command = await issueCommand(session.plane, { kind: 'switchover', to: to ?? null });
+  return session.waitFor(
+    `a new leader${to ? ` on ${to}` : ''} after term ${leader.term}`,
+    async (status) => {
+      // The leader refuses when the target stopped being eligible meanwhile: report it at once.
+      const result = await readCommandResult(session.plane);
+      if (result?.id === command.id && !result.ok) throw new CommandFailed(result.message);
+      const now = status.leader;
+      if (now && now.term > leader.term && (!to || now.node === to))
+        return `done: ${now.node} leads (term ${now.term})`;
+      return undefined;
+    },
+    await commandBoundMs(session),
+  );
+}
+
+/**
+ * `clusterctl failover --to NODE`: when no healthy leader exists, let NODE take the lease first (a handoff naming it,
+ * as a graceful release would). Refused while a leader is healthy: that is what switchover is for.
+ */
+export async function failoverCommand(session: Session, to: string): Promise<string> {
+  const before = await session.status();
+  if (before.leader) {
+    throw new CommandFailed(
+      `${before.leader.node} leads (term ${before.leader.term}): use \`clusterctl switchover --to ${to}\``,
+    );
+  }
+  const refusal = whyNotEligible(before, to);
+  if (refusal) throw new CommandFailed(`failover refused: ${refusal}`);
+  process.stdout.write(`failover: no healthy leader; ${to} gets the first turn to take the lease\n`);
+  const bound = await commandBoundMs(session);
+  const plane = session.plane;
+  const answers = await plane.onAll((member) => member.client.set(plane.keys.handoff, to, 'PX', bound));
+  plane.requireMajority('failover handoff', answers);
+  await plane.wakeAgents('failover');
+  return session.waitFor(
+    `${to} leading`,
+    (status) => (status.leader?.node === to ? `done: ${to} leads (term ${status.leader.term})` : undefined),
+    bound,
+  );
+}
+
+/** `clusterctl move RESOURCE NODE`: a leader resource moves with leadership; an every-node resource cannot move. */
+export async function moveCommand(session: Session, resource: string, node: string): Promise<string> {
+  const status = await session.status();
+  const found = status.resources.find((entry) => entry.id === resource);
+  if (!found) {
+    throw new CommandFailed(
+      `unknown resource ${resource} (known: ${status.resources.map((entry) => entry.id).join(', ') || 'none'})`,
+    );
+  }
+  if (found.placement !== 'leader') {
+    throw new CommandFailed(
+      `${resource} runs on every node (placement ${found.placement}): it cannot move; use \`clusterctl standby NODE\` to empty a node`,
+    );
+  }
+  if (status.leader?.node === node) return `${resource} already runs with the leader on ${node}`;
+  process.stdout.write(`move: ${resource} follows leadership, so this is a switchover to ${node}\n`);
+  return switchoverCommand(session, node);
+}
