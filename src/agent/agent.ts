@@ -8,6 +8,7 @@ import { planCampaign } from '../cluster/campaign-plan.js';
 import { Election } from '../cluster/election.js';
 import { LeaderJournal } from '../cluster/journal.js';
 import type { LeaseObservation } from '../cluster/lease-observation.js';
+import { appendEvent } from '../cluster/events.js';
 import { recordFailure } from '../cluster/failcounts.js';
 import { sendHeartbeat, type Heartbeat } from '../cluster/membership.js';
 import type { AgentView } from '../http/agent-view.js';
@@ -97,6 +98,7 @@ export class Agent {
       },
       recordFailure: (resource, failure) =>
         recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
+      onEvent: (message) => appendEvent(this.plane, { node: this.node, kind: 'resource', message }),
     });
     this.duties = new LeaderDuties({
       node: this.node,
@@ -200,6 +202,8 @@ export class Agent {
     let sentence: string;
     if (this.election.heldTerm !== undefined) {
       const renewed = await this.leaderCycle(health.lagMs, health.clockJumpMs);
+      // The leader follows the definition too: `config apply` changes it through the leader's own write.
+      if (!renewed.ended) await this.definition.follow(await this.plane.readVersion(this.plane.keys.definition));
       this.adopt(await snapshot);
       sentence = renewed.ended ? renewed.sentence : await this.leaderDuties(renewed.sentence);
     } else {
@@ -314,6 +318,11 @@ export class Agent {
     if (!outcome.won)
       return `campaign for term ${outcome.term} lost: ${outcome.reason} (granted by ${outcome.granted}/${this.plane.total})`;
     this.journal.record(this.election.assertLeading(), 'lead');
+    appendEvent(this.plane, {
+      node: this.node,
+      kind: 'leader',
+      message: `leads term ${outcome.term}${handedToMe ? ' (handed over)' : ''}`,
+    });
     // The first term of a new cluster is no failover; later ones are a handover or the end of a lost leader.
     if (outcome.term > 1) this.metrics.countFailover(handedToMe ? 'switchover' : 'crash');
     const acquired = `acquired: I am ${this.node}, leader of term ${outcome.term} (granted by ${outcome.granted}/${this.plane.total})`;
@@ -343,6 +352,7 @@ export class Agent {
     if (release) await this.election.release(successor);
     else this.election.forget();
     this.log.warn({ term, reason }, `stepped down from term ${term}: ${reason}`);
+    appendEvent(this.plane, { node: this.node, kind: 'leader', message: `stepped down from term ${term}: ${reason}` });
     return `stepped down: ${reason}`;
   }
 
@@ -424,6 +434,11 @@ export class Agent {
       const successor = this.successor(this.snapshot);
       await this.election.release(successor);
       this.log.info({ term, successor }, `released the lease of term ${term}, successor ${successor ?? 'none named'}`);
+      appendEvent(this.plane, {
+        node: this.node,
+        kind: 'leader',
+        message: `stopping: released the lease of term ${term}, successor ${successor ?? 'none named'}`,
+      });
     }
     await this.plane.onAll((member) => member.client.del(this.plane.keys.heartbeat(this.node)));
     await this.resources.close();

@@ -1,6 +1,7 @@
 import { parseDefinition } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { appendEvent } from '../cluster/events.js';
 import { pendingCommand, type CommandResult, type LeaderCommand } from '../cluster/commands.js';
 import type { Election } from '../cluster/election.js';
 import type { LeaderJournal } from '../cluster/journal.js';
@@ -113,6 +114,7 @@ export class LeaderDuties {
 
   private async answer(term: number, result: CommandResult): Promise<void> {
     this.options.log.info({ command: result }, `command ${result.id}: ${result.message}`);
+    appendEvent(this.options.plane, { node: this.options.node, kind: 'command', message: result.message });
     this.options.journal.record(this.options.election.assertLeading(), 'write:command-result');
     await this.options.plane.fencedWrite(this.options.plane.keys.commandResult, term, Date.now(), result);
   }

@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CLUSTERCTL_CONFIG, loadClusterctlConfig } from './clusterctl-config.js';
+import { hostname } from 'node:os';
+import { appendEvent } from '../cluster/events.js';
 import { configApplyCommand } from './commands/config-apply.js';
+import { eventsCommand } from './commands/events.js';
 import { failoverCommand, moveCommand, switchoverCommand } from './commands/leadership.js';
 import { cleanupCommand, maintenanceCommand, manageCommand } from './commands/resources.js';
 import { standbyCommand } from './commands/standby.js';
@@ -23,6 +26,11 @@ const config = () => loadClusterctlConfig(program.opts<{ config: string }>().con
 async function act(action: (session: Session) => Promise<string>): Promise<void> {
   const session = await Session.open(config());
   try {
+    appendEvent(session.plane, {
+      node: `clusterctl@${hostname()}`,
+      kind: 'command',
+      message: `operator: clusterctl ${process.argv.slice(2).join(' ')}`,
+    });
     process.stdout.write(`${await action(session)}\n`);
   } finally {
     await session.close();
@@ -80,6 +88,19 @@ program
   .command('manage <resource>')
   .description('have the cluster manage RESOURCE again')
   .action((resource: string) => act((session) => manageCommand(session, resource, true)));
+program
+  .command('events')
+  .description('the recent cluster events (leadership, resources, commands); --follow for new ones')
+  .option('-f, --follow', 'keep printing new events until Ctrl-C')
+  .option('-n, --count <n>', 'how many recent events', (value) => Number.parseInt(value, 10), 50)
+  .action(async (options: { follow?: boolean; count: number }) => {
+    const session = await Session.open(config());
+    try {
+      await eventsCommand(session, options);
+    } finally {
+      await session.close();
+    }
+  });
 program
   .command('config')
   .description('the cluster definition')

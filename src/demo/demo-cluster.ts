@@ -12,11 +12,17 @@ import {
   type StartedProcess,
 } from './demo-files.js';
 import { ManagedProcess, type ProcessExit } from './managed-process.js';
+import { findResourceProcesses, stopResourceProcesses } from './resource-processes.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent/main.js', import.meta.url));
 /** An agent's graceful stop finishes its tick and releases the lease: well under a second on loopback. */
 const AGENT_STOP_GRACE_MS = 5000;
 const REDIS_STOP_GRACE_MS = 5000;
+/** The worker exits on SIGTERM at once; a process resource of a real cluster would get its stopMs. */
+const RESOURCE_STOP_GRACE_MS = 5000;
+const RESOURCE_KILL_WAIT_MS = 2000;
+/** How often the demo looks for process resources the agents started, to list them in DIR/pids.json. */
+const RESOURCE_SCAN_MS = 500;
 
 export interface DemoOptions {
   dir: string;
@@ -32,11 +38,15 @@ export interface DemoAgent {
   nodeFile: string;
   log: string;
   journal: string;
+  /** Where its agent keeps the pidfiles and logs of process resources (DIR/stgN/resources). */
+  resourcesDir: string;
 }
 
 /**
  * Everything the demo runs on loopback: lock members, one data Redis, the agents stg1..stgN, with their files in
- * the state folder. Every process started is listed in DIR/pids.json at once, and stop() stops each of them.
+ * the state folder. Every process started is listed in DIR/pids.json at once, and stop() stops each of them. The
+ * process resources the agents start (the worker) are listed there too, as the demo finds them in the nodes'
+ * pidfiles, and stopped after the agents.
  */
 export class DemoCluster {
   readonly lockMembers: DemoRedis[] = [];
@@ -44,6 +54,9 @@ export class DemoCluster {
   readonly agents: DemoAgent[] = [];
   clusterctlConfig = '';
   private readonly started: { info: StartedProcess; process: ManagedProcess }[] = [];
+  /** Every process resource seen in a pidfile, by PID: a worker restarted after a failure is a new entry. */
+  private readonly resourceProcesses = new Map<number, StartedProcess>();
+  private scanTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DemoOptions) {}
 
@@ -86,15 +99,26 @@ export class DemoCluster {
         onUnexpectedExit: this.options.onUnexpectedExit,
       });
       this.track({ name: node, kind: 'agent', pid: agent.pid }, agent);
-      this.agents.push({ node, process: agent, nodeFile, log: paths.log, journal: paths.journal });
+      this.agents.push({
+        node,
+        process: agent,
+        nodeFile,
+        log: paths.log,
+        journal: paths.journal,
+        resourcesDir: paths.resourcesDir,
+      });
     }
+    this.scanTimer = setInterval(() => this.recordResourceProcesses(), RESOURCE_SCAN_MS);
   }
 
   /**
-   * Stops the agents first (SIGTERM: the leader releases its lease naming a successor; SIGKILL after a bounded
-   * wait), then the Redis servers the same way. Returns one line per process that needed more than a SIGTERM.
+   * Stops the agents first (SIGTERM: the leader stops the dummy and releases its lease naming a successor; SIGKILL
+   * after a bounded wait), then the process resources they leave running (each process group: SIGTERM, SIGKILL
+   * after a bounded wait), then the Redis servers the same way as the agents. The dummy needs nothing: it is a state
+   * file. Returns one line per process that needed more than a SIGTERM.
    */
   async stop(): Promise<string[]> {
+    clearInterval(this.scanTimer);
     const notes: string[] = [];
     const stopAll = async (kinds: StartedProcess['kind'][], graceMs: number) => {
       const targets = this.started.filter(({ info }) => kinds.includes(info.kind));
@@ -106,6 +130,10 @@ export class DemoCluster {
       });
     };
     await stopAll(['agent'], AGENT_STOP_GRACE_MS);
+    // The agents are gone, so nothing starts a process resource any more: what the pidfiles name now is all of them.
+    const resources = findResourceProcesses(this.agents);
+    this.recordResourceProcesses(resources);
+    notes.push(...(await stopResourceProcesses(resources, RESOURCE_STOP_GRACE_MS, RESOURCE_KILL_WAIT_MS)));
     await stopAll(['lock-member', 'data-store'], REDIS_STOP_GRACE_MS);
     return notes;
   }
@@ -122,9 +150,25 @@ export class DemoCluster {
 
   private track(info: StartedProcess, child: ManagedProcess): void {
     this.started.push({ info, process: child });
-    writePids(
-      this.dir,
-      this.started.map((entry) => entry.info),
-    );
+    this.writePids();
+  }
+
+  /** Lists in DIR/pids.json every process resource the nodes' pidfiles name that it does not list yet. */
+  private recordResourceProcesses(found = findResourceProcesses(this.agents)): void {
+    let added = false;
+    for (const entry of found) {
+      if (this.resourceProcesses.has(entry.pid)) continue;
+      this.resourceProcesses.set(entry.pid, {
+        name: `${entry.resource} on ${entry.node}`,
+        kind: 'resource',
+        pid: entry.pid,
+      });
+      added = true;
+    }
+    if (added) this.writePids();
+  }
+
+  private writePids(): void {
+    writePids(this.dir, [...this.started.map((entry) => entry.info), ...this.resourceProcesses.values()]);
   }
 }

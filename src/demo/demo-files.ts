@@ -19,13 +19,57 @@ export function nodePaths(dir: string, node: string) {
     log: join(dir, `${node}.log`),
     journal: join(dir, `${node}.journal.jsonl`),
     stateDir: join(dir, node),
+    /** Process resources' pidfiles (`<pid> <start time>`) and logs: DIR/stgN/resources/<id>.pid and .log. */
+    resourcesDir: join(dir, node, 'resources'),
   };
 }
 
-/** The cluster definition every agent bootstraps with: the service, default timings, no resources yet. */
+/** Where the dummy (the leader resource) journals every action it performs, for the whole demo cluster. */
+export function dummyJournalPath(dir: string): string {
+  return join(dir, 'dummy.journal');
+}
+
+/**
+ * The worker's program: a tiny daemon that stays in the foreground (as a process resource must) and logs a line
+ * every few seconds to its log file (DIR/stgN/resources/worker.log), so an operator sees it live and sees it stop.
+ */
+export const WORKER_SCRIPT = [
+  'const say = (what) => console.log(`${new Date().toISOString()} worker pid ${process.pid}: ${what}`);',
+  "say('started');",
+  "setInterval(() => say('alive'), 5000);",
+  "process.on('SIGTERM', () => { say('SIGTERM: exiting'); process.exit(0); });",
+].join(' ');
+
+/**
+ * The demo's resources: `dummy`, the OCF agent resource-agents/dummy on the leader (its journal shows which node
+ * ran what under which term), and `worker`, a small process on every node. Monitors every 2 s so that a failure
+ * shows quickly; everything else at its default.
+ */
+export function demoResources(dir: string) {
+  return [
+    {
+      id: 'dummy',
+      kind: 'ocf',
+      agent: 'dummy',
+      placement: 'leader',
+      params: { journal: dummyJournalPath(dir) },
+      monitorIntervalMs: 2000,
+    },
+    {
+      id: 'worker',
+      kind: 'process',
+      // The same Node binary as the demo's own (the project's node@24 under `npm run demo`).
+      command: [process.execPath, '-e', WORKER_SCRIPT],
+      placement: 'every-node',
+      monitorIntervalMs: 2000,
+    },
+  ];
+}
+
+/** The cluster definition every agent bootstraps with: the service, default timings, the demo's two resources. */
 export function writeDefinition(dir: string): string {
   const path = join(dir, 'cluster.yaml');
-  const definition = { cluster: DEMO_CLUSTER, service: { ...DEMO_SERVICE }, resources: [] };
+  const definition = { cluster: DEMO_CLUSTER, service: { ...DEMO_SERVICE }, resources: demoResources(dir) };
   writeFileSync(
     path,
     `# stg-cluster demo: cluster definition (default timings, see config/cluster.example.yaml)\n${stringify(definition)}`,
@@ -68,10 +112,14 @@ export function writeClusterctlConfig(dir: string, lockMembers: Endpoint[]): str
   return path;
 }
 
-/** One process the demo started, as DIR/pids.json lists it (so a test or an operator can check it is gone). */
+/**
+ * One process the demo started, as DIR/pids.json lists it (so a test or an operator can check it is gone). The
+ * agents start the `resource` processes (the worker); the demo lists each one it finds in a node's pidfiles, and
+ * stops them after the agents, since a process resource outlives its agent by design.
+ */
 export interface StartedProcess {
   name: string;
-  kind: 'lock-member' | 'data-store' | 'agent';
+  kind: 'lock-member' | 'data-store' | 'agent' | 'resource';
   pid: number;
 }
 

@@ -1,10 +1,11 @@
 import { readClusterStatus, type ClusterStatus } from '../cli/cluster-status.js';
+import type { ResourceStatus } from '../cli/resource-status.js';
 import type { ControlPlane } from '../store/control-plane.js';
 
 /**
- * The situation in one line: leader and term, quorum, each node's state. Only what an operator watches for; the
- * numbers that change on every read (lease time left, heartbeat ages) stay out, so an unchanged line means an
- * unchanged situation.
+ * The situation in one line: leader and term, quorum, each node's state, maintenance, where each resource runs.
+ * Only what an operator watches for; the numbers that change on every read (lease time left, heartbeat ages) stay
+ * out, so an unchanged line means an unchanged situation.
  */
 export function summarizeStatus(status: ClusterStatus): string {
   const leader = status.leader
@@ -18,7 +19,32 @@ export function summarizeStatus(status: ClusterStatus): string {
       : reachable >= majority
         ? 'no node has joined yet'
         : 'nodes unknown without a majority';
-  return `${leader} | ${quorum} | ${nodes}`;
+  const parts = [leader, quorum, nodes];
+  if (status.maintenance) parts.push('MAINTENANCE');
+  parts.push(...status.resources.map((resource) => summarizeResource(resource, status.nodes.length)));
+  return parts.join(' | ');
+}
+
+/**
+ * `dummy on stg1` for a leader resource (`dummy not running` when nowhere), `worker on 3/3` for the others (started
+ * instances out of the nodes known); `FAILED on stg2` and `unmanaged` when they apply.
+ */
+export function summarizeResource(resource: ResourceStatus, nodeCount: number): string {
+  const on = (state: string) =>
+    resource.instances.filter((instance) => instance.state === state).map((instance) => instance.node);
+  const started = on('started');
+  const failed = on('failed');
+  const where =
+    resource.placement === 'leader'
+      ? started.length > 0
+        ? `on ${started.join(', ')}`
+        : 'not running'
+      : `on ${started.length}/${nodeCount}`;
+  const notes = [
+    ...(failed.length > 0 ? [`FAILED on ${failed.join(', ')}`] : []),
+    ...(resource.managed ? [] : ['unmanaged']),
+  ];
+  return `${resource.id} ${where}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
 
 /** `11:02:03.120`, local time: enough to read the gaps of a failover by eye. */

@@ -40,6 +40,8 @@ export interface ResourceManagerOptions {
   beforeLeaderAction: (action: string) => number;
   /** Records a failure in the control plane and resolves with the resource's count on this node. */
   recordFailure: (resource: ResourceDefinition, failure: LastFailure) => Promise<number>;
+  /** Tells the operator's event stream what happened (started, stopped, failed). */
+  onEvent: (message: string) => void;
 }
 
 interface Tracked {
@@ -172,8 +174,8 @@ export class ResourceManager {
     for (const resource of ordered) {
       const tracked = this.track(resource);
       if (frozen(resource)) {
-        tracked.blockedBy = this.desire.maintenance ? 'maintenance: nothing is started or stopped' : 'unmanaged';
         if (performance.now() >= tracked.nextMonitorAt) await this.monitorOne(resource, tracked, 'monitor');
+        tracked.blockedBy = this.desire.maintenance ? 'maintenance: nothing is started or stopped' : 'unmanaged';
         continue;
       }
       if (!this.desire.wanted.has(resource.id)) {
@@ -244,6 +246,7 @@ export class ResourceManager {
       tracked.blockedBy = null;
       tracked.nextMonitorAt = performance.now() + resource.monitorIntervalMs;
       this.options.log.info({ resource: resource.id, durationMs: result.durationMs }, `started ${resource.id}`);
+      this.options.onEvent(`started ${resource.id}`);
       return;
     }
     await this.fail(resource, tracked, result);
@@ -252,8 +255,10 @@ export class ResourceManager {
   private async stopOne(resource: ResourceDefinition, tracked: Tracked, why: string): Promise<void> {
     const result = await tracked.driver.stop(this.context(undefined));
     if (result.rc === 0) {
-      if (tracked.state !== 'stopped')
+      if (tracked.state !== 'stopped') {
         this.options.log.info({ resource: resource.id, why }, `stopped ${resource.id}: ${why}`);
+        this.options.onEvent(`stopped ${resource.id}: ${why}`);
+      }
       tracked.state = 'stopped';
       return;
     }
@@ -274,11 +279,13 @@ export class ResourceManager {
     }
     if (result.rc === 7) {
       const wasStarted = tracked.state === 'started';
-      tracked.state = 'stopped';
+      if (tracked.state !== 'failed') tracked.state = 'stopped';
       // Found stopped although we started it: a failure (it died or someone stopped it behind our back).
       if (wasStarted) await this.fail(resource, tracked, { ...result, reason: result.reason || 'not running' });
       return;
     }
+    // A failure is counted when it happens, not again at each monitor that still sees it (Pacemaker's way).
+    if (tracked.state === 'failed') return;
     await this.fail(resource, tracked, result);
   }
 
@@ -294,6 +301,7 @@ export class ResourceManager {
     tracked.lastFailure = failure;
     tracked.blockedBy = `${result.operation} failed: ${result.rcName}${result.reason ? ` (${result.reason})` : ''}`;
     this.options.log.warn({ resource: resource.id, failure }, `${resource.id}: ${tracked.blockedBy}`);
+    this.options.onEvent(`${resource.id}: ${tracked.blockedBy}`);
     try {
       tracked.failcount = await this.options.recordFailure(resource, failure);
     } catch (error) {

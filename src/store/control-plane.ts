@@ -77,6 +77,21 @@ export class ControlPlane {
     return { written, refused, unchanged: results.length - written - refused };
   }
 
+  /** The highest (term, version) of a versioned value on a majority, without the value; undefined when absent. */
+  async readVersion(key: string): Promise<{ term: number; version: number } | undefined> {
+    const answers = await this.onAll((member) => member.client.hmget(key, 'term', 'version'));
+    let best: { term: number; version: number } | undefined;
+    for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
+      const [term, version] = fields;
+      if (term === null || term === undefined || version === null || version === undefined) continue;
+      const candidate = { term: Number(term), version: Number(version) };
+      if (!best || candidate.term > best.term || (candidate.term === best.term && candidate.version > best.version)) {
+        best = candidate;
+      }
+    }
+    return best;
+  }
+
   /** Reads a versioned value from a majority and keeps the highest (term, version); undefined when absent. */
   async readVersioned<T>(key: string): Promise<Versioned<T> | undefined> {
     const answers = await this.onAll((member) => member.client.hmget(key, 'term', 'version', 'value'));
