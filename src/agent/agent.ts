@@ -211,10 +211,25 @@ export class Agent {
       this.adopt(await snapshot);
       sentence = await this.followerCycle(observation);
     }
-    this.resources.syncFailcounts(this.snapshot.failures.filter((failure) => failure.node === this.node));
-    this.resources.setDesire(localDesire(this.node, this.snapshot, this.definition.definition, this.isLeading()));
+    this.applyDesire();
     await this.heartbeat(sentence);
     return sentence;
+  }
+
+  /**
+   * Tells the resource manager what to run here. Only from a complete, fresh picture with a known placement: a
+   * restarted agent whose first reads fail must adopt its resources, not stop them for want of a placement.
+   */
+  private applyDesire(): void {
+    const published = this.duties.published;
+    const placement =
+      this.isLeading() && published && published.version > (this.snapshot.placement?.version ?? 0)
+        ? published // the placement this leader has just written: act on it now, not at the next tick
+        : this.snapshot.placement;
+    if (!this.snapshot.fresh || !placement) return;
+    const snapshot = { ...this.snapshot, placement };
+    this.resources.syncFailcounts(snapshot.failures.filter((failure) => failure.node === this.node));
+    this.resources.setDesire(localDesire(this.node, snapshot, this.definition.definition, this.isLeading()));
   }
 
   /** Takes this tick's snapshot and derives what depends on it: whether this node may lead. */

@@ -32,6 +32,9 @@ export interface LeaderDutiesOptions {
  * scheduler, publish the placement (fenced by its term), and hand over when it may no longer lead.
  */
 export class LeaderDuties {
+  /** The placement this leader last wrote (the snapshot shows it only from the next tick on). */
+  published: { version: number; document: PlacementDocument } | undefined;
+
   constructor(private readonly options: LeaderDutiesOptions) {}
 
   async run(term: number, snapshot: ClusterSnapshot): Promise<string | undefined> {
@@ -61,6 +64,7 @@ export class LeaderDuties {
       const version = (snapshot.placement?.version ?? 0) + 1;
       this.options.journal.record(this.options.election.assertLeading(), 'write:placement');
       await this.options.plane.fencedWrite(this.options.plane.keys.placement, term, version, document);
+      this.published = { version, document };
       return `published placement version ${version}`;
     }
     return undefined;

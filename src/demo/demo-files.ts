@@ -72,7 +72,8 @@ export function writeDefinition(dir: string): string {
   const definition = { cluster: DEMO_CLUSTER, service: { ...DEMO_SERVICE }, resources: demoResources(dir) };
   writeFileSync(
     path,
-    `# stg-cluster demo: cluster definition (default timings, see config/cluster.example.yaml)\n${stringify(definition)}`,
+    // lineWidth 0: the worker's one-line script stays on one line.
+    `# stg-cluster demo: cluster definition (default timings, see config/cluster.example.yaml)\n${stringify(definition, { lineWidth: 0 })}`,
   );
   return path;
 }

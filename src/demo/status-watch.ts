@@ -27,7 +27,8 @@ export function summarizeStatus(status: ClusterStatus): string {
 
 /**
  * `dummy on stg1` for a leader resource (`dummy not running` when nowhere), `worker on 3/3` for the others (started
- * instances out of the nodes known); `FAILED on stg2` and `unmanaged` when they apply.
+ * instances out of the nodes known); then, when they apply, `FAILED on stg2`, the failure counts against the
+ * threshold (`failures stg1 1/3`) and `unmanaged`.
  */
 export function summarizeResource(resource: ResourceStatus, nodeCount: number): string {
   const on = (state: string) =>
@@ -40,8 +41,12 @@ export function summarizeResource(resource: ResourceStatus, nodeCount: number): 
         ? `on ${started.join(', ')}`
         : 'not running'
       : `on ${started.length}/${nodeCount}`;
+  const failures = resource.instances
+    .filter((instance) => instance.failcount > 0)
+    .map((instance) => `${instance.node} ${instance.failcount}/${resource.migrationThreshold}`);
   const notes = [
     ...(failed.length > 0 ? [`FAILED on ${failed.join(', ')}`] : []),
+    ...(failures.length > 0 ? [`failures ${failures.join(', ')}`] : []),
     ...(resource.managed ? [] : ['unmanaged']),
   ];
   return `${resource.id} ${where}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -192,7 +192,25 @@ export class TestCluster {
     await this.plane?.close();
     for (const member of this.members) member.resume();
     await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
+    this.killProcessResources();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Process resources outlive their agent by design (a restarted agent adopts them): end them by pidfile. */
+  private killProcessResources(): void {
+    for (const id of this.agents.keys()) {
+      const folder = join(this.dir, id, 'resources');
+      if (!existsSync(folder)) continue;
+      for (const file of readdirSync(folder).filter((name) => name.endsWith('.pid'))) {
+        const pid = Number(readFileSync(join(folder, file), 'utf8').trim().split(/\s+/)[0]);
+        if (!(pid > 1)) continue;
+        try {
+          process.kill(-pid, 'SIGKILL'); // its own process group
+        } catch {
+          // already gone
+        }
+      }
+    }
   }
 }
 

@@ -1,9 +1,9 @@
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { TestCluster } from '../helpers/cluster.js';
-import { resourceDefinition, workerPid } from '../helpers/resources.js';
+import { dummyJournal, dummyStatePath, resourceDefinition, workerPid } from '../helpers/resources.js';
 import { NODES, instanceState, runningOn, settled, startResourceCluster } from '../helpers/settled.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -183,4 +183,38 @@ test.serial('events tell what happened: leadership, resources, operator commands
   t.regex(events.stdout, /resource\s+started dummy/);
   t.regex(events.stdout, /command\s+operator: clusterctl .*switchover/);
   t.regex(events.stdout, /command\s+switching over from/);
+});
+
+test.serial('failover --to: with the leader agent dead, the named node takes over instead of the first in order', async (t) => {
+  const cluster = await TestCluster.start();
+  t.teardown(() => cluster.close());
+  const before = await startResourceCluster(cluster);
+  const survivors = NODES.filter((id) => id !== before.leader.node);
+  const target = survivors.at(-1)!; // the last in node order: it would not win by rank
+  await cluster.agents.get(before.leader.node)!.stop('SIGKILL');
+  const run = await waitFor('failover accepted once the dead agent is silent', () => {
+    const attempt = cluster.clusterctl('failover', '--to', target);
+    return attempt.status === 0 ? attempt : undefined;
+  });
+  t.regex(run.stdout, new RegExp(`${target} gets the first turn`));
+  t.regex(run.stdout, new RegExp(`done: ${target} leads`));
+  const after = await settled(cluster, 2);
+  t.is(after.leader.node, target);
+});
+
+test.serial('a resource found running where it must not is stopped by the probe at start', async (t) => {
+  const cluster = await TestCluster.start();
+  t.teardown(() => cluster.close());
+  cluster.writeDefinition(resourceDefinition(cluster));
+  // stg3 is not the leader-to-be (stg1 starts first and leads); its dummy "runs" before its agent starts.
+  mkdirSync(dirname(dummyStatePath(cluster, 'stg3')), { recursive: true });
+  writeFileSync(dummyStatePath(cluster, 'stg3'), 'running');
+  cluster.startAgent('stg1');
+  await cluster.waitForLeader();
+  cluster.startAgent('stg2');
+  cluster.startAgent('stg3');
+  const status = await settled(cluster);
+  t.is(status.leader.node, 'stg1');
+  t.false(existsSync(dummyStatePath(cluster, 'stg3')), 'stopped on stg3');
+  t.true(dummyJournal(cluster).some((action) => action.node === 'stg3' && action.action === 'stop' && action.rc === 0));
 });

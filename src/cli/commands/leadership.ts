@@ -1,7 +1,12 @@
 import { issueCommand, readCommandResult } from '../../cluster/commands.js';
 import type { ClusterStatus } from '../cluster-status.js';
 import { CommandFailed, type Session } from '../session.js';
+import { DEFAULT_TIMINGS } from '../../config/defaults.js';
+import type { ClusterDefinition } from '../../config/schema.js';
 import { commandBoundMs } from './bounds.js';
+
+/** Agents send a heartbeat every tick (200 ms by default); one older than this comes from a silent agent. */
+const HEALTHY_HEARTBEAT_AGE_MS = 1000;
 
 /** Why `node` cannot take over now, from the status, or undefined when it can. */
 export function whyNotEligible(status: ClusterStatus, node: string): string | undefined {
@@ -46,17 +51,22 @@ export async function switchoverCommand(session: Session, to: string | undefined
  */
 export async function failoverCommand(session: Session, to: string): Promise<string> {
   const before = await session.status();
-  if (before.leader) {
-    throw new CommandFailed(
-      `${before.leader.node} leads (term ${before.leader.term}): use \`clusterctl switchover --to ${to}\``,
-    );
+  const leader = before.leader;
+  if (leader && healthy(before, leader.node)) {
+    throw new CommandFailed(`${leader.node} leads (term ${leader.term}): use \`clusterctl switchover --to ${to}\``);
   }
   const refusal = whyNotEligible(before, to);
   if (refusal) throw new CommandFailed(`failover refused: ${refusal}`);
-  process.stdout.write(`failover: no healthy leader; ${to} gets the first turn to take the lease\n`);
+  const what = leader ? `${leader.node} holds the lease but its agent is silent` : 'no leader';
+  process.stdout.write(`failover: ${what}; ${to} gets the first turn to take the lease once it is free\n`);
   const bound = await commandBoundMs(session);
   const plane = session.plane;
-  const answers = await plane.onAll((member) => member.client.set(plane.keys.handoff, to, 'PX', bound));
+  // The handoff lasts until the lease is free plus two ttls: enough for `to` to take it, short enough that the
+  // others may go if `to` dies meanwhile.
+  const definition = await plane.readVersioned<ClusterDefinition>(plane.keys.definition).catch(() => undefined);
+  const ttl = definition?.value.timings.leaseTtlMs ?? DEFAULT_TIMINGS.leaseTtlMs;
+  const handoffMs = (leader?.leaseLeftMs ?? 0) + 2 * ttl;
+  const answers = await plane.onAll((member) => member.client.set(plane.keys.handoff, to, 'PX', handoffMs));
   plane.requireMajority('failover handoff', answers);
   await plane.wakeAgents('failover');
   return session.waitFor(
@@ -64,6 +74,12 @@ export async function failoverCommand(session: Session, to: string): Promise<str
     (status) => (status.leader?.node === to ? `done: ${to} leads (term ${status.leader.term})` : undefined),
     bound,
   );
+}
+
+/** A leader is healthy while its agent's heartbeat is fresh (a few ticks), not merely while its lease lasts. */
+function healthy(status: ClusterStatus, node: string): boolean {
+  const view = status.nodes.find((known) => known.id === node);
+  return view?.state === 'online' && (view.heartbeatAgeMs ?? Infinity) <= HEALTHY_HEARTBEAT_AGE_MS;
 }
 
 /** `clusterctl move RESOURCE NODE`: a leader resource moves with leadership; an every-node resource cannot move. */
