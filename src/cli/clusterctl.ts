@@ -4,12 +4,18 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_CLUSTERCTL_CONFIG, loadClusterctlConfig } from './clusterctl-config.js';
 import { hostname } from 'node:os';
 import { appendEvent } from '../cluster/events.js';
-import { configApplyCommand } from './commands/config-apply.js';
-import { eventsCommand } from './commands/events.js';
-import { failoverCommand, moveCommand, switchoverCommand } from './commands/leadership.js';
-import { cleanupCommand, maintenanceCommand, manageCommand } from './commands/resources.js';
-import { standbyCommand } from './commands/standby.js';
-import { statusCommand } from './commands/status.js';
+/*
+ * Each command's module is imported only when that command runs: an operator waits for clusterctl's start-up on
+ * every call, and a switchover's outage includes it.
+ */
+const commands = {
+  configApply: () => import('./commands/config-apply.js'),
+  events: () => import('./commands/events.js'),
+  leadership: () => import('./commands/leadership.js'),
+  resources: () => import('./commands/resources.js'),
+  standby: () => import('./commands/standby.js'),
+  status: () => import('./commands/status.js'),
+};
 import { CommandFailed, Session } from './session.js';
 
 const program = new Command('clusterctl')
@@ -42,52 +48,62 @@ program
   .description('leader and term, lease time left, lock members, nodes, resources (exit 2 without quorum)')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    process.exitCode = await statusCommand(config(), options);
+    process.exitCode = await (await commands.status()).statusCommand(config(), options);
   });
 program
   .command('standby <node>')
   .description('stop every resource on NODE (it hands over leadership if it leads)')
-  .action((node: string) => act((session) => standbyCommand(session, node, true)));
+  .action((node: string) => act(async (session) => (await commands.standby()).standbyCommand(session, node, true)));
 program
   .command('unstandby <node>')
   .description('let NODE run resources and lead again')
-  .action((node: string) => act((session) => standbyCommand(session, node, false)));
+  .action((node: string) => act(async (session) => (await commands.standby()).standbyCommand(session, node, false)));
 program
   .command('switchover')
   .description('the healthy leader hands over to NODE (or to the next eligible node)')
   .option('--to <node>', 'the node to hand over to')
-  .action((options: { to?: string }) => act((session) => switchoverCommand(session, options.to)));
+  .action((options: { to?: string }) =>
+    act(async (session) => (await commands.leadership()).switchoverCommand(session, options.to)),
+  );
 program
   .command('failover')
   .description('when no healthy leader exists, let NODE take the lease first')
   .requiredOption('--to <node>', 'the node that takes over')
-  .action((options: { to: string }) => act((session) => failoverCommand(session, options.to)));
+  .action((options: { to: string }) =>
+    act(async (session) => (await commands.leadership()).failoverCommand(session, options.to)),
+  );
 program
   .command('move <resource> <node>')
   .description('move a leader resource to NODE (a switchover); refused for every-node resources')
-  .action((resource: string, node: string) => act((session) => moveCommand(session, resource, node)));
+  .action((resource: string, node: string) =>
+    act(async (session) => (await commands.leadership()).moveCommand(session, resource, node)),
+  );
 program
   .command('cleanup <resource>')
   .description('forget the failures of RESOURCE (on NODE only with --node)')
   .option('--node <node>', 'only on this node')
   .action((resource: string, options: { node?: string }) =>
-    act((session) => cleanupCommand(session, resource, options.node)),
+    act(async (session) => (await commands.resources()).cleanupCommand(session, resource, options.node)),
   );
 program
   .command('maintenance <on|off>')
   .description('on: monitor and report only, start/stop/move nothing; off: manage again')
   .action((mode: string) => {
     if (mode !== 'on' && mode !== 'off') throw new CommandFailed(`maintenance takes on or off, not "${mode}"`);
-    return act((session) => maintenanceCommand(session, mode === 'on'));
+    return act(async (session) => (await commands.resources()).maintenanceCommand(session, mode === 'on'));
   });
 program
   .command('unmanage <resource>')
   .description('leave RESOURCE as it is (monitored and reported only)')
-  .action((resource: string) => act((session) => manageCommand(session, resource, false)));
+  .action((resource: string) =>
+    act(async (session) => (await commands.resources()).manageCommand(session, resource, false)),
+  );
 program
   .command('manage <resource>')
   .description('have the cluster manage RESOURCE again')
-  .action((resource: string) => act((session) => manageCommand(session, resource, true)));
+  .action((resource: string) =>
+    act(async (session) => (await commands.resources()).manageCommand(session, resource, true)),
+  );
 program
   .command('events')
   .description('the recent cluster events (leadership, resources, commands); --follow for new ones')
@@ -96,7 +112,7 @@ program
   .action(async (options: { follow?: boolean; count: number }) => {
     const session = await Session.open(config());
     try {
-      await eventsCommand(session, options);
+      await (await commands.events()).eventsCommand(session, options);
     } finally {
       await session.close();
     }
@@ -108,7 +124,7 @@ program
   .description('validate FILE, show the diff, and apply it through the leader')
   .option('--dry-run', 'validate and show the diff only')
   .action((file: string, options: { dryRun?: boolean }) =>
-    act((session) => configApplyCommand(session, file, options.dryRun ?? false)),
+    act(async (session) => (await commands.configApply()).configApplyCommand(session, file, options.dryRun ?? false)),
   );
 
 program.parseAsync().catch((error: unknown) => {

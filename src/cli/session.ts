@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { silentLog } from '../silent-log.js';
 import { ControlPlane } from '../store/control-plane.js';
 import type { ClusterctlConfig } from './clusterctl-config.js';
 import { readClusterStatus, type ClusterStatus } from './cluster-status.js';
@@ -12,7 +12,7 @@ export class Session {
       cluster: config.cluster,
       commandTimeoutMs: 1000,
       ignoreWindowMs: () => 0, // a short-lived reader: every reachable member counts
-      log: pino({ level: 'silent' }),
+      log: silentLog,
     });
   }
 

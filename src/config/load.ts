@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { markPath, problemsFromIssues } from './problems.js';
+import { readYamlChecked, type Checked } from './yaml-file.js';
+
+export { readYaml } from './yaml-file.js';
 import { definitionSchema, nodeFileSchema, type ClusterDefinition, type NodeFile } from './schema.js';
 
 /** What an agent starts with: its own node file and the definition it would bootstrap a new cluster with. */
@@ -11,8 +12,6 @@ export interface AgentConfig {
   readonly node: NodeFile;
   readonly bootstrapDefinition: ClusterDefinition;
 }
-
-type Checked<T> = { ok: true; value: T } | { ok: false; problems: ConfigProblem[] };
 
 /**
  * Reads and checks a node file and the cluster definition it names. Throws one ConfigError, with the node file as
@@ -69,38 +68,6 @@ function checkDefinition(raw: unknown, prefix = ''): Checked<ClusterDefinition> 
   const result = definitionSchema.safeParse(raw, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, problems: problemsFromIssues(result.error.issues, raw, prefix) };
-}
-
-/** Reads a YAML file; throws ConfigError naming the file when it cannot be read or is not valid YAML. */
-export function readYaml(path: string): unknown {
-  const checked = readYamlChecked(path);
-  if (!checked.ok) throw new ConfigError(path, checked.problems);
-  return checked.value;
-}
-
-function readYamlChecked(path: string): Checked<unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    return {
-      ok: false,
-      problems: [{ path: '', value: undefined, expected: `a readable YAML file (${reason})`, valueIs: 'none' }],
-    };
-  }
-  const document = parseDocument(text, { prettyErrors: true });
-  if (document.errors.length === 0) return { ok: true, value: document.toJS() };
-  return {
-    ok: false,
-    problems: document.errors.map((error) => ({
-      path: error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '',
-      value: undefined,
-      // The first line of the message, without the position it ends with (the path already gives it).
-      expected: `valid YAML (${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')})`,
-      valueIs: 'none' as const,
-    })),
-  };
 }
 
 /** A key of a YAML mapping as written, when it is a non-empty string. */

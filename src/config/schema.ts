@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { IDENTIFIER, IDENTIFIER_RULE, PORT_RULE } from './names.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_TIMINGS, KERNEL_LIFETIME_SLACK_MS } from './defaults.js';
 
 /*
@@ -27,10 +28,8 @@ const arrayValue = { when: (payload: z.core.ParsePayload) => Array.isArray(paylo
 /** A whole number (see above for why not `.int()`). */
 const wholeNumber = (message: string) => z.number().refine((value) => Number.isSafeInteger(value), message);
 
-const identifier = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name of 1-32 letters, digits or dashes, starting with a letter');
-const port = wholeNumber('a whole port number').min(1, 'a port in 1-65535').max(65535, 'a port in 1-65535');
+const identifier = z.string().regex(IDENTIFIER, IDENTIFIER_RULE);
+const port = wholeNumber('a whole port number').min(1, PORT_RULE).max(65535, PORT_RULE);
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, 'an IPv4 or IPv6 address');
 const hostName = z.string().min(1, 'a host name or address');
 const filePath = z.string().min(1, 'a file path');

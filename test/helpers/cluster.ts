@@ -70,6 +70,18 @@ export class TestCluster {
     private readonly httpBase: number,
   ) {}
 
+  /**
+   * Clusters not closed yet: if the test process ends without its teardown (a crash, ava's timeout), their
+   * processes are still ended, by PID, as it exits.
+   */
+  private static readonly open = new Set<TestCluster>();
+
+  static {
+    process.once('exit', () => {
+      for (const cluster of TestCluster.open) cluster.killEverythingNow();
+    });
+  }
+
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'stg-test-'));
     const members = await startRedisServers(options.members ?? 3, dir);
@@ -77,6 +89,7 @@ export class TestCluster {
     const httpBase = Math.min(await freePort(), 65000);
     const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {}, httpBase);
     cluster.writeDefinition();
+    TestCluster.open.add(cluster);
     return cluster;
   }
 
@@ -186,7 +199,15 @@ export class TestCluster {
     return entries.sort((a, b) => a.wallMs - b.wallMs);
   }
 
+  /** Synchronous last resort: SIGKILL to every process this cluster started. */
+  private killEverythingNow(): void {
+    for (const agent of this.agents.values()) agent.signal('SIGKILL');
+    for (const member of this.members) if (member.pid) process.kill(member.pid, 'SIGKILL');
+    this.killProcessResources();
+  }
+
   async close(): Promise<void> {
+    TestCluster.open.delete(this);
     for (const agent of this.agents.values()) agent.signal('SIGCONT');
     await Promise.all([...this.agents.values()].map((agent) => agent.stop('SIGKILL')));
     await this.plane?.close();

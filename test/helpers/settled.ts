@@ -32,13 +32,25 @@ export async function settled(
         ? (status as ClusterStatus & { leader: { node: string; term: number } })
         : undefined;
     },
-    { timeoutMs: 15_000 },
+    { timeoutMs: 15_000, describe: () => describeStatus(cluster) },
   );
 }
 
+/** One line per node and resource instance: enough to tell why a cluster did not settle. */
+export async function describeStatus(cluster: TestCluster): Promise<string> {
+  const status = await cluster.status();
+  const nodes = status.nodes.map((node) => `${node.id} ${node.state}: ${node.refusal ?? node.sentence}`);
+  const resources = status.resources.flatMap((resource) =>
+    resource.instances.map(
+      (instance) => `${resource.id}@${instance.node} ${instance.state} ${instance.blockedBy ?? ''}`,
+    ),
+  );
+  return JSON.stringify({ leader: status.leader, nodes, resources, why: status.resources.map((r) => r.whyNotRunning) });
+}
+
 /** A three-node cluster running the dummy (leader) and the worker (every node). */
-export async function startResourceCluster(cluster: TestCluster) {
-  cluster.writeDefinition(resourceDefinition(cluster));
+export async function startResourceCluster(cluster: TestCluster, overrides: { migrationThreshold?: number } = {}) {
+  cluster.writeDefinition(resourceDefinition(cluster, overrides));
   for (const id of NODES) cluster.startAgent(id);
   return settled(cluster);
 }

@@ -5,7 +5,11 @@
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 10_000, everyMs = 20 }: { timeoutMs?: number; everyMs?: number } = {},
+  {
+    timeoutMs = 10_000,
+    everyMs = 20,
+    describe,
+  }: { timeoutMs?: number; everyMs?: number; describe?: () => Promise<string> | string } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -17,7 +21,11 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+      // What the world looked like at the end says more than "timed out" when a run on CI fails.
+      const seen = describe
+        ? `; last seen: ${await Promise.resolve(describe()).catch((error: unknown) => String(error))}`
+        : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

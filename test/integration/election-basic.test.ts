@@ -23,14 +23,16 @@ test.serial('three members, three agents: exactly one leader; all others follow 
   const cluster = await TestCluster.start({ members: 3 });
   t.teardown(() => cluster.close());
   for (const id of ['stg1', 'stg2', 'stg3']) cluster.startAgent(id);
-  const leader = await cluster.waitForLeader();
-  const status = await waitFor('three online nodes that follow the leader', async () => {
+  await cluster.waitForLeader();
+  const status = await waitFor('three online nodes, two of them following the leader', async () => {
     const current = await cluster.status();
+    const leader = current.leader;
     const following = current.nodes.filter((node) =>
-      node.sentence?.includes(`following ${leader.node} (term ${leader.term})`),
+      node.sentence?.includes(`following ${leader?.node} (term ${leader?.term})`),
     );
     return current.nodes.length === 3 && following.length === 2 ? current : undefined;
   });
+  const leader = status.leader!;
   t.deepEqual(
     status.nodes.map((node) => node.state),
     ['online', 'online', 'online'],

@@ -185,22 +185,25 @@ test.serial('events tell what happened: leadership, resources, operator commands
   t.regex(events.stdout, /command\s+switching over from/);
 });
 
-test.serial('failover --to: with the leader agent dead, the named node takes over instead of the first in order', async (t) => {
-  const cluster = await TestCluster.start();
-  t.teardown(() => cluster.close());
-  const before = await startResourceCluster(cluster);
-  const survivors = NODES.filter((id) => id !== before.leader.node);
-  const target = survivors.at(-1)!; // the last in node order: it would not win by rank
-  await cluster.agents.get(before.leader.node)!.stop('SIGKILL');
-  const run = await waitFor('failover accepted once the dead agent is silent', () => {
-    const attempt = cluster.clusterctl('failover', '--to', target);
-    return attempt.status === 0 ? attempt : undefined;
-  });
-  t.regex(run.stdout, new RegExp(`${target} gets the first turn`));
-  t.regex(run.stdout, new RegExp(`done: ${target} leads`));
-  const after = await settled(cluster, 2);
-  t.is(after.leader.node, target);
-});
+test.serial(
+  'failover --to: with the leader agent dead, the named node takes over instead of the first in order',
+  async (t) => {
+    const cluster = await TestCluster.start();
+    t.teardown(() => cluster.close());
+    const before = await startResourceCluster(cluster);
+    const survivors = NODES.filter((id) => id !== before.leader.node);
+    const target = survivors.at(-1)!; // the last in node order: it would not win by rank
+    await cluster.agents.get(before.leader.node)!.stop('SIGKILL');
+    const run = await waitFor('failover accepted once the dead agent is silent', () => {
+      const attempt = cluster.clusterctl('failover', '--to', target);
+      return attempt.status === 0 ? attempt : undefined;
+    });
+    t.regex(run.stdout, new RegExp(`${target} gets the first turn`));
+    t.regex(run.stdout, new RegExp(`done: ${target} leads`));
+    const after = await settled(cluster, 2);
+    t.is(after.leader.node, target);
+  },
+);
 
 test.serial('a resource found running where it must not is stopped by the probe at start', async (t) => {
   const cluster = await TestCluster.start();

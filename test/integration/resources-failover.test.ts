@@ -2,29 +2,13 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { checkJournalMutex } from '../../src/cluster/journal.js';
 import { TestCluster, wallNow } from '../helpers/cluster.js';
-import { dummyJournal, dummyOverlaps, dummyStatePath, resourceDefinition, workerPid } from '../helpers/resources.js';
+import { dummyJournal, dummyOverlaps, dummyStatePath, workerPid } from '../helpers/resources.js';
+import { NODES, startResourceCluster } from '../helpers/settled.js';
 import { waitFor } from '../helpers/wait.js';
-
-const nodes = ['stg1', 'stg2', 'stg3'];
 
 async function startCluster(overrides: { migrationThreshold?: number } = {}) {
   const cluster = await TestCluster.start({ members: 3 });
-  cluster.writeDefinition(resourceDefinition(cluster, overrides));
-  for (const id of nodes) cluster.startAgent(id);
-  const leader = await cluster.waitForLeader();
-  await waitFor(
-    'the dummy started on the leader and the worker on every node',
-    async () => {
-      const status = await cluster.status();
-      const dummy = status.resources.find((resource) => resource.id === 'dummy');
-      const worker = status.resources.find((resource) => resource.id === 'worker');
-      return (
-        dummy?.instances.some((instance) => instance.node === leader.node && instance.state === 'started') &&
-        worker?.instances.filter((instance) => instance.state === 'started').length === 3
-      );
-    },
-    { timeoutMs: 15_000 },
-  );
+  const { leader } = await startResourceCluster(cluster, overrides);
   return { cluster, leader };
 }
 
@@ -108,7 +92,7 @@ test.serial('graceful SIGTERM and SIGKILL of the leader agent: the dummy never h
 test.serial('an agent killed and restarted adopts its running process resource (same PID)', async (t) => {
   const { cluster, leader } = await startCluster();
   t.teardown(() => cluster.close());
-  const follower = nodes.find((id) => id !== leader.node)!;
+  const follower = NODES.find((id) => id !== leader.node)!;
   const before = workerPid(cluster, follower)!;
   t.true(before > 0);
   await cluster.agents.get(follower)!.stop('SIGKILL');

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { parseDefinition, readYaml } from '../../config/load.js';
+import { parseDefinition } from '../../config/load.js';
+import { readYaml } from '../../config/yaml-file.js';
 import type { ClusterDefinition } from '../../config/schema.js';
 import { issueCommand, readCommandResult } from '../../cluster/commands.js';
 import { ConfigError } from '../../errors.js';
