@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestCluster } from './cluster.js';
+import { readDummyJournal, type DummyJournalEntry } from './dummy-journal.js';
 
 /** A leader-only dummy (OCF) journaling its actions, and a tiny every-node process, with quick monitors. */
 export function resourceDefinition(cluster: TestCluster, overrides: { migrationThreshold?: number } = {}) {
@@ -44,30 +45,10 @@ export function workerPid(cluster: TestCluster, node: string): number | undefine
   return Number(readFileSync(path, 'utf8').trim().split(/\s+/)[0]);
 }
 
-export interface DummyAction {
-  wallMs: number;
-  node: string;
-  term: number | undefined;
-  action: string;
-  rc: number;
-}
+export type DummyAction = DummyJournalEntry;
 
 export function dummyJournal(cluster: TestCluster): DummyAction[] {
-  const path = dummyJournalPath(cluster);
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [wallMs, node, term, action, rc] = line.split(' ');
-      return {
-        wallMs: Number(wallMs),
-        node: node!,
-        term: term === '-' ? undefined : Number(term),
-        action: action!,
-        rc: Number(rc),
-      };
-    });
+  return readDummyJournal(dummyJournalPath(cluster));
 }
 
 /**

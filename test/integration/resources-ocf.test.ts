@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { ResourceDefinition } from '../../src/config/schema.js';
-import { readDummyJournal } from '../../src/resources/dummy-journal.js';
+import { readDummyJournal } from '../helpers/dummy-journal.js';
 import { OcfDriver } from '../../src/resources/ocf-driver.js';
 import type { OperationResult, ResourceContext } from '../../src/resources/types.js';
 import { isAlive, killIfAlive, resource, temporaryDir, testContext } from '../unit/resources/fixture.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseDummyJournalLine } from '../../../src/resources/dummy-journal.js';
+import { parseDummyJournalLine } from '../../helpers/dummy-journal.js';
 import { exitReason, rcName, succeeded } from '../../../src/resources/result.js';
 
 test('every OCF exit code has the name operators know from Pacemaker; others are "rc N"', (t) => {
