@@ -12,7 +12,7 @@ import { appendEvent } from '../cluster/events.js';
 import { recordFailure } from '../cluster/failcounts.js';
 import { sendHeartbeat, type Heartbeat } from '../cluster/membership.js';
 import type { AgentView } from '../http/agent-view.js';
-import { AgentMetrics } from '../http/metrics.js';
+import { AgentMetrics, type FailoverReason } from '../http/metrics.js';
 import { startAgentHttp, type AgentHttp } from '../http/server.js';
 import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
 import { ResourceManager } from '../resources/manager.js';
@@ -107,7 +107,7 @@ export class Agent {
       journal: this.journal,
       definition: this.definition,
       log: rootLog.child({ component: 'leader' }),
-      handOver: (to, reason) => this.stepDown(`${reason}: handed over to ${to}`, true, to),
+      handOver: (to, reason, kind) => this.stepDown(`${reason}: handed over to ${to}`, true, to, kind),
       canLead: (id, snapshot) => this.whyCannotLead(id, snapshot),
       successor: (snapshot) => this.successor(snapshot),
     });
@@ -339,7 +339,8 @@ export class Agent {
       message: `leads term ${outcome.term}${handedToMe ? ' (handed over)' : ''}`,
     });
     // The first term of a new cluster is no failover; later ones are a handover or the end of a lost leader.
-    if (outcome.term > 1) this.metrics.countFailover(handedToMe ? 'switchover' : 'crash');
+    // A handover is counted by the leader that gave the lease (it knows why); a lease that had to expire here.
+    if (outcome.term > 1 && !handedToMe) this.metrics.countFailover('crash');
     const acquired = `acquired: I am ${this.node}, leader of term ${outcome.term} (granted by ${outcome.granted}/${this.plane.total})`;
     const work = await this.leaderDuties(acquired);
     return work === acquired ? acquired : `${acquired}; ${work}`;
@@ -360,7 +361,13 @@ export class Agent {
    * Stops leading: leader-only work ends first, then the lease is released (compare-and-delete on node and term)
    * when `release` is set, so the next node need not wait for the lease to expire.
    */
-  private async stepDown(reason: string, release: boolean, successor = this.successor(this.snapshot)): Promise<string> {
+  private async stepDown(
+    reason: string,
+    release: boolean,
+    successor = this.successor(this.snapshot),
+    kind: FailoverReason = 'step-down',
+  ): Promise<string> {
+    this.metrics.countFailover(kind);
     const term = this.election.heldTerm;
     // Leader-only resources stop before the lease goes, so the successor never starts them while they run here.
     await this.resources.stopLeaderResources();

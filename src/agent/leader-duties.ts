@@ -20,7 +20,7 @@ export interface LeaderDutiesOptions {
   definition: DefinitionState;
   log: Logger;
   /** Hands leadership to `to`: stops leader-only resources, releases the lease naming it. Returns the sentence. */
-  handOver: (to: string, reason: string) => Promise<string>;
+  handOver: (to: string, reason: string, kind: 'switchover' | 'handover') => Promise<string>;
   /** Whether `id` could lead now (online, fresh heartbeat, not standby, not refusing); else why not. */
   canLead: (id: string, snapshot: ClusterSnapshot) => string | null;
   /** The first node in node order that could lead, other than this one. */
@@ -58,7 +58,7 @@ export class LeaderDuties {
       current: currentPlacement(snapshot),
       now: Date.now(),
     });
-    if (output.handover?.to) return this.options.handOver(output.handover.to, output.handover.reason);
+    if (output.handover?.to) return this.options.handOver(output.handover.to, output.handover.reason, 'handover');
     const document: PlacementDocument = { ...output, term, leader: this.options.node };
     if (!samePlacement(snapshot.placement?.document, document)) {
       const version = (snapshot.placement?.version ?? 0) + 1;
@@ -77,8 +77,9 @@ export class LeaderDuties {
       return undefined;
     }
     const target = command.to ?? this.options.successor(snapshot);
-    const refusal =
-      target === undefined
+    const refusal = snapshot.intent.maintenance
+      ? 'maintenance is on (nothing is moved)'
+      : target === undefined
         ? 'no other node can lead now (online, not standby, eligible)'
         : target === this.options.node
           ? `${target} already leads`
@@ -92,7 +93,7 @@ export class LeaderDuties {
       ok: true,
       message: `switching over from ${this.options.node} to ${target}`,
     });
-    return this.options.handOver(target, `switchover requested by the operator`);
+    return this.options.handOver(target, `switchover requested by the operator`, 'switchover');
   }
 
   private async applyDefinition(term: number, raw: unknown): Promise<{ ok: boolean; message: string }> {

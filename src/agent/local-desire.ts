@@ -1,5 +1,5 @@
 import type { ClusterDefinition } from '../config/schema.js';
-import { activeCount } from '../cluster/failcounts.js';
+import { failureCounter, leadIneligibility } from '../scheduler/eligibility.js';
 import type { LocalDesire } from '../resources/manager.js';
 import type { ClusterSnapshot } from './cluster-snapshot.js';
 
@@ -24,8 +24,9 @@ export function localDesire(
 }
 
 /**
- * Why this node may not lead now, or null: standby, or a leader resource that failed here as often as its
- * migration threshold allows within its failure timeout (until `clusterctl cleanup` or the timeout).
+ * Why this node may not lead now, or null: the scheduler's own rule (standby, or a leader resource, or one a leader
+ * resource needs, failed here as often as its migration threshold allows within its failure timeout), so a node
+ * never campaigns only to hand over at once. It holds until `clusterctl cleanup` or the timeout.
  */
 export function leadRefusal(
   node: string,
@@ -33,14 +34,10 @@ export function leadRefusal(
   definition: ClusterDefinition,
   now: number,
 ): string | null {
-  if (snapshot.intent.standby.includes(node)) return 'standby';
-  for (const resource of definition.resources) {
-    if (resource.placement !== 'leader') continue;
-    const record = snapshot.failures.find((failure) => failure.node === node && failure.resource === resource.id);
-    const count = activeCount(record, resource.failureTimeoutMs, now);
-    if (count >= resource.migrationThreshold) {
-      return `ineligible: ${resource.id} failed ${count} times here within ${Math.round(resource.failureTimeoutMs / 1000)} s (threshold ${resource.migrationThreshold})`;
-    }
-  }
-  return null;
+  const self = [{ id: node, online: true, standby: snapshot.intent.standby.includes(node) }];
+  const reason = leadIneligibility(definition.resources, self, failureCounter({ failures: snapshot.failures, now }))[
+    node
+  ];
+  if (reason === undefined) return null;
+  return reason === 'standby' ? reason : `ineligible: ${reason}`;
 }

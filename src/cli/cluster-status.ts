@@ -42,6 +42,8 @@ export interface ClusterStatus {
     definitionVersion: number | null;
   }[];
   definition: { term: number; version: number } | null;
+  /** The placement in force: its version and the term of the leader that computed it. */
+  placement: { version: number; term: number } | null;
   /** Maintenance mode: the cluster monitors and reports but starts, stops and moves nothing. */
   maintenance: boolean;
   standby: string[];
@@ -133,6 +135,7 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       definitionVersion: node.heartbeat?.definitionVersion ?? null,
     })),
     definition: observation.definition ?? null,
+    placement: placement ? { version: placement.version, term: placement.document.term } : null,
     maintenance: intent?.maintenance ?? false,
     standby: intent?.standby ?? [],
     resources: resourceStatuses(

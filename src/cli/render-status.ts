@@ -82,6 +82,13 @@ export function renderStatus(status: ClusterStatus): string {
   return lines.join('\n').trimEnd();
 }
 
+/** "0/3", or "2/3 on stg2" (the node with the most failures: the one the count is about). */
+function failures(resource: ClusterStatus['resources'][number]): string {
+  const worst = [...resource.instances].sort((a, b) => b.failcount - a.failcount)[0];
+  const count = `${resource.failcount}/${resource.migrationThreshold}`;
+  return worst && worst.failcount > 0 ? `${count} on ${worst.node}` : count;
+}
+
 function renderResources(status: ClusterStatus): string[] {
   if (status.resources.length === 0) return ['Resources: none defined'];
   const table = new Table({ head: ['Resource', 'Kind', 'Placement', 'Running on', 'State', 'Failures'], ...plain });
@@ -99,14 +106,7 @@ function renderResources(status: ClusterStatus): string[] {
         : running.length > 0
           ? 'started'
           : 'stopped';
-    table.push([
-      resource.id,
-      resource.kind,
-      resource.placement,
-      running.join(', ') || '-',
-      state,
-      `${resource.failcount}/${resource.migrationThreshold}`,
-    ]);
+    table.push([resource.id, resource.kind, resource.placement, running.join(', ') || '-', state, failures(resource)]);
   }
   const lines = [table.toString()];
   for (const resource of status.resources) {

@@ -21,6 +21,9 @@ export interface ResourceStatus {
   whyNotRunning: { node: string; reason: string }[];
 }
 
+/** What can be said of a resource on a node whose agent does not report: not that it is stopped. */
+const OFFLINE_REASON = 'node offline: its agent does not report, so the state there is unknown';
+
 export function resourceStatuses(
   definition: ClusterDefinition | undefined,
   placement: PlacementDocument | undefined,
@@ -50,9 +53,13 @@ export function resourceStatuses(
     for (const node of nodes) {
       const instance = instances.find((entry) => entry.node === node.id);
       if (instance?.state === 'started') continue;
+      if (node.state === 'offline') {
+        whyNotRunning.push({ node: node.id, reason: OFFLINE_REASON });
+        continue;
+      }
       const reason = placedOn.includes(node.id)
-        ? (instance?.blockedBy ?? (node.state === 'offline' ? 'offline' : 'starting'))
-        : (placement?.why[resource.id]?.[node.id] ?? (node.state === 'offline' ? 'offline' : 'not placed here'));
+        ? (instance?.blockedBy ?? 'starting')
+        : (placement?.why[resource.id]?.[node.id] ?? 'not placed here');
       whyNotRunning.push({ node: node.id, reason });
     }
     return {

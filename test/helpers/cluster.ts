@@ -67,7 +67,7 @@ export class TestCluster {
     readonly members: RedisServer[],
     readonly cluster: string,
     private readonly timings: Record<string, number>,
-    private readonly httpBase: number,
+    private readonly httpPorts: readonly number[],
   ) {}
 
   /**
@@ -85,9 +85,14 @@ export class TestCluster {
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'stg-test-'));
     const members = await startRedisServers(options.members ?? 3, dir);
-    // Ports above the free one found: a few are enough for the nodes of one test.
-    const httpBase = Math.min(await freePort(), 65000);
-    const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {}, httpBase);
+    const httpPorts: number[] = [];
+    const taken = new Set(members.map((member) => member.port));
+    while (httpPorts.length < 10) {
+      const port = await freePort();
+      if (!taken.has(port)) httpPorts.push(port);
+      taken.add(port);
+    }
+    const cluster = new TestCluster(dir, members, options.cluster ?? 'test', options.timings ?? {}, httpPorts);
     cluster.writeDefinition();
     TestCluster.open.add(cluster);
     return cluster;
@@ -116,9 +121,11 @@ export class TestCluster {
     return path;
   }
 
-  /** Each node's HTTP port: a free port found at start, plus the node's number (stg3 -> base + 3). */
+  /** Each node's HTTP port: stgN gets the Nth free port found at start (a port next to a free one may be taken). */
   httpPort(id: string): number {
-    return this.httpBase + Number(/\d+$/.exec(id)?.[0] ?? 0);
+    const port = this.httpPorts[Number(/\d+$/.exec(id)?.[0] ?? 0)];
+    if (port === undefined) throw new Error(`no HTTP port reserved for node ${id}`);
+    return port;
   }
 
   journalPath(id: string): string {
@@ -214,7 +221,8 @@ export class TestCluster {
     for (const member of this.members) member.resume();
     await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
     this.killProcessResources();
-    rmSync(this.dir, { recursive: true, force: true });
+    // STG_KEEP_TEST_DIRS=1 keeps the logs and journals of every cluster for a post-mortem.
+    if (!process.env['STG_KEEP_TEST_DIRS']) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Process resources outlive their agent by design (a restarted agent adopts them): end them by pidfile. */

@@ -50,7 +50,10 @@ test.serial('past the threshold the leader hands over and stays ineligible until
       ? current
       : undefined;
   });
-  t.regex(status.nodes.find((node) => node.id === leader.node)!.refusal!, /dummy failed 2 times here .*threshold 2/);
+  t.regex(
+    status.nodes.find((node) => node.id === leader.node)!.refusal!,
+    /^ineligible: dummy: 2 failures in the last 600 s \(threshold 2\)$/,
+  );
   t.deepEqual(dummyOverlaps(dummyJournal(cluster)), []);
   t.deepEqual(checkJournalMutex(cluster.journal()), []);
 

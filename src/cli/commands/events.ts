@@ -1,7 +1,8 @@
 import { followEvents, readEvents, type ClusterEvent } from '../../cluster/events.js';
 import type { Session } from '../session.js';
 
-const line = (event: ClusterEvent) => `${event.at}  ${event.node.padEnd(8)} ${event.kind.padEnd(8)} ${event.message}\n`;
+const line = (event: ClusterEvent) =>
+  `${event.at}  ${event.node.padEnd(16)} ${event.kind.padEnd(8)} ${event.message}\n`;
 
 /** `clusterctl events [--follow] [--count N]`: the recent history, then (with --follow) new events until Ctrl-C. */
 export async function eventsCommand(session: Session, options: { follow?: boolean; count: number }): Promise<void> {

@@ -23,6 +23,7 @@ export async function switchoverCommand(session: Session, to: string | undefined
   const before = await session.status();
   const leader = before.leader;
   if (!leader) throw new CommandFailed('no leader to switch over from; use `clusterctl failover --to NODE`');
+  refuseInMaintenance(before, 'switchover');
   if (to === leader.node) throw new CommandFailed(`${to} already leads (term ${leader.term})`);
   const refusal = to ? whyNotEligible(before, to) : undefined;
   if (refusal) throw new CommandFailed(`switchover refused: ${refusal}`);
@@ -37,9 +38,10 @@ export async function switchoverCommand(session: Session, to: string | undefined
       const result = await readCommandResult(session.plane);
       if (result?.id === command.id && !result.ok) throw new CommandFailed(result.message);
       const now = status.leader;
-      if (now && now.term > leader.term && (!to || now.node === to))
-        return `done: ${now.node} leads (term ${now.term})`;
-      return undefined;
+      if (!now || now.term <= leader.term || (to && now.node !== to)) return undefined;
+      return leaderResourcesSettled(status, now.node, now.term)
+        ? `done: ${now.node} leads (term ${now.term})${startedThere(status, now.node)}`
+        : undefined;
     },
     await commandBoundMs(session),
   );
@@ -55,6 +57,7 @@ export async function failoverCommand(session: Session, to: string): Promise<str
   if (leader && healthy(before, leader.node)) {
     throw new CommandFailed(`${leader.node} leads (term ${leader.term}): use \`clusterctl switchover --to ${to}\``);
   }
+  refuseInMaintenance(before, 'failover');
   const refusal = whyNotEligible(before, to);
   if (refusal) throw new CommandFailed(`failover refused: ${refusal}`);
   const what = leader ? `${leader.node} holds the lease but its agent is silent` : 'no leader';
@@ -71,9 +74,43 @@ export async function failoverCommand(session: Session, to: string): Promise<str
   await plane.wakeAgents('failover');
   return session.waitFor(
     `${to} leading`,
-    (status) => (status.leader?.node === to ? `done: ${to} leads (term ${status.leader.term})` : undefined),
+    (status) =>
+      status.leader?.node === to && leaderResourcesSettled(status, to, status.leader.term)
+        ? `done: ${to} leads (term ${status.leader.term})${startedThere(status, to)}`
+        : undefined,
     bound,
   );
+}
+
+/**
+ * The new leader has placed the leader resources (a placement of its own term) and each one placed on it runs
+ * there or failed there (status says why): a switchover is done when the service is back, not when the lease moved.
+ */
+function leaderResourcesSettled(status: ClusterStatus, node: string, term: number): boolean {
+  if (status.placement?.term !== term) return false;
+  return status.resources
+    .filter((resource) => resource.placement === 'leader' && resource.managed && resource.placedOn.includes(node))
+    .every((resource) => {
+      const instance = resource.instances.find((entry) => entry.node === node);
+      return instance?.state === 'started' || instance?.state === 'failed';
+    });
+}
+
+function startedThere(status: ClusterStatus, node: string): string {
+  const started = status.resources
+    .filter((resource) => resource.placement === 'leader')
+    .filter((resource) => resource.instances.some((entry) => entry.node === node && entry.state === 'started'))
+    .map((resource) => resource.id);
+  return started.length > 0 ? `; started there: ${started.join(', ')}` : '';
+}
+
+/** Maintenance promises that nothing moves: a move asked for meanwhile is refused, not deferred in silence. */
+function refuseInMaintenance(status: ClusterStatus, command: string): void {
+  if (status.maintenance) {
+    throw new CommandFailed(
+      `${command} refused: maintenance is on (nothing is moved); \`clusterctl maintenance off\` first`,
+    );
+  }
 }
 
 /** A leader is healthy while its agent's heartbeat is fresh (a few ticks), not merely while its lease lasts. */

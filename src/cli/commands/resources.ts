@@ -21,6 +21,11 @@ function appliedEverywhere(status: ClusterStatus, version: number): boolean {
 export async function cleanupCommand(session: Session, resource: string, node: string | undefined): Promise<string> {
   const status = await session.status();
   requireResource(status, resource);
+  if (node !== undefined && !status.nodes.some((known) => known.id === node)) {
+    throw new CommandFailed(
+      `unknown node ${node} (known: ${status.nodes.map((known) => known.id).join(', ') || 'none'})`,
+    );
+  }
   const removed = await clearFailcounts(session.plane, resource, node);
   process.stdout.write(`cleanup: ${removed} failure record(s) of ${resource}${node ? ` on ${node}` : ''} removed\n`);
   return session.waitFor(
@@ -62,6 +67,7 @@ export async function manageCommand(session: Session, resource: string, managed:
 
 /** `clusterctl maintenance on|off`: monitor and report only, or resume management. */
 export async function maintenanceCommand(session: Session, on: boolean): Promise<string> {
+  if ((await session.status()).maintenance === on) return `maintenance is already ${on ? 'on' : 'off'}`;
   process.stdout.write(
     on
       ? 'maintenance on: resources keep running and are monitored; nothing is started, stopped or moved\n'

@@ -18,6 +18,13 @@ export async function standbyCommand(session: Session, node: string, standby: bo
       ? `${node} goes to standby: its resources stop${before.leader?.node === node ? ', and it hands leadership over' : ''}\n`
       : `${node} leaves standby: it may run resources and lead again\n`,
   );
+  if (before.maintenance) {
+    await changeIntent(session.plane, (current) => ({
+      ...current,
+      standby: standby ? [...current.standby, node].sort() : current.standby.filter((id) => id !== node),
+    }));
+    return `done: ${node} is marked ${standby ? 'standby' : 'out of standby'}; maintenance is on, so nothing starts or stops until \`clusterctl maintenance off\``;
+  }
   const intent = await changeIntent(session.plane, (current) => ({
     ...current,
     standby: standby ? [...current.standby, node].sort() : current.standby.filter((id) => id !== node),
