@@ -16,6 +16,8 @@ import { AgentMetrics, type FailoverReason } from '../http/metrics.js';
 import { startAgentHttp, type AgentHttp } from '../http/server.js';
 import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
 import { ResourceManager } from '../resources/manager.js';
+import { leadershipRecordPath } from '../guard/leadership-record.js';
+import { GuardRecord, guardRefusal } from './guard-record.js';
 import { ControlPlane } from '../store/control-plane.js';
 import { EMPTY_SNAPSHOT, readSnapshot, type ClusterSnapshot } from './cluster-snapshot.js';
 import { DefinitionState } from './definition-state.js';
@@ -39,6 +41,7 @@ export class Agent {
   private readonly resources: ResourceManager;
   private readonly duties: LeaderDuties;
   private readonly metrics: AgentMetrics;
+  private readonly guardRecord: GuardRecord;
   private http: AgentHttp | undefined;
   private readonly log: Logger;
   /** The last tick reached a majority of lock members. */
@@ -91,11 +94,13 @@ export class Agent {
       resourceAgentsDir: BUNDLED_AGENTS_DIR,
       log: rootLog.child({ component: 'resources' }),
       definition: () => this.definition.definition,
-      beforeLeaderAction: (action) => {
+      beforeLeaderAction: (action, resource) => {
         const term = this.election.assertLeading();
         this.journal.record(term, action);
+        if (action.startsWith('start:')) this.guardRecord.starting(term, resource);
         return term;
       },
+      afterStop: (resource) => this.guardRecord.stopped(resource),
       recordFailure: (resource, failure) =>
         recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
       onEvent: (message) => appendEvent(this.plane, { node: this.node, kind: 'resource', message }),
@@ -112,6 +117,7 @@ export class Agent {
       successor: (snapshot) => this.successor(snapshot),
     });
     this.metrics = new AgentMetrics(this.view());
+    this.guardRecord = new GuardRecord(this.node, leadershipRecordPath(config.node.paths.stateDir));
   }
 
   /** What the HTTP endpoint reads: the last tick's view, never a call to the lock members. */
@@ -235,7 +241,10 @@ export class Agent {
   /** Takes this tick's snapshot and derives what depends on it: whether this node may lead. */
   private adopt(snapshot: ClusterSnapshot): void {
     this.snapshot = snapshot;
-    this.refusal = this.definition.refusal ?? leadRefusal(this.node, snapshot, this.definition.definition, Date.now());
+    this.refusal =
+      this.definition.refusal ??
+      guardRefusal(this.definition.definition) ??
+      leadRefusal(this.node, snapshot, this.definition.definition, Date.now());
   }
 
   private isLeading(): boolean {
@@ -333,6 +342,7 @@ export class Agent {
     if (!outcome.won)
       return `campaign for term ${outcome.term} lost: ${outcome.reason} (granted by ${outcome.granted}/${this.plane.total})`;
     this.journal.record(this.election.assertLeading(), 'lead');
+    this.guardRecord.leading(outcome.term);
     appendEvent(this.plane, {
       node: this.node,
       kind: 'leader',
@@ -373,6 +383,7 @@ export class Agent {
     await this.resources.stopLeaderResources();
     if (release) await this.election.release(successor);
     else this.election.forget();
+    this.guardRecord.clear();
     this.log.warn({ term, reason }, `stepped down from term ${term}: ${reason}`);
     appendEvent(this.plane, { node: this.node, kind: 'leader', message: `stepped down from term ${term}: ${reason}` });
     return `stepped down: ${reason}`;
@@ -382,6 +393,7 @@ export class Agent {
     if (this.election.heldTerm !== undefined) {
       this.election.forget();
       await this.resources.stopLeaderResources(); // no-quorum policy: stop
+      this.guardRecord.clear();
       return `stepped down: ${error.message}`;
     }
     return `no quorum: ${error.message}; not campaigning`;
@@ -409,6 +421,7 @@ export class Agent {
   private async heartbeat(sentence: string): Promise<void> {
     const heartbeat: Heartbeat = {
       node: this.node,
+      pid: process.pid,
       address: this.config.node.node.address,
       http: `${this.config.node.http.address}:${this.config.node.http.port}`,
       instance: this.instance,
@@ -455,6 +468,7 @@ export class Agent {
       this.journal.record(term, 'release');
       const successor = this.successor(this.snapshot);
       await this.election.release(successor);
+      this.guardRecord.clear();
       this.log.info({ term, successor }, `released the lease of term ${term}, successor ${successor ?? 'none named'}`);
       appendEvent(this.plane, {
         node: this.node,

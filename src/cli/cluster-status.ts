@@ -33,6 +33,8 @@ export interface ClusterStatus {
     id: string;
     state: NodeView['state'];
     heartbeatAgeMs: number | null;
+    /** The agent's process id on that node. */
+    pid: number | null;
     leaderTerm: number | null;
     sentence: string | null;
     refusal: string | null;
@@ -126,6 +128,7 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       id: node.id,
       state: node.state,
       heartbeatAgeMs: node.heartbeatAgeMs ?? null,
+      pid: node.heartbeat?.pid ?? null,
       leaderTerm: node.heartbeat?.leaderTerm ?? null,
       sentence: node.heartbeat?.sentence ?? null,
       refusal: node.heartbeat?.refusal ?? null,

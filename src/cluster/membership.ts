@@ -6,6 +6,8 @@ export type NodeState = 'online' | 'standby' | 'offline';
 /** What a node says about itself on every tick; it expires unless refreshed (heartbeatTtlMs). */
 export interface Heartbeat {
   node: string;
+  /** The agent's process id (the one to signal on this node). */
+  pid: number;
   address: string;
   http: string;
   instance: string;

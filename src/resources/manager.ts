@@ -37,11 +37,13 @@ export interface ResourceManagerOptions {
    * Called right before any operation that makes a leader-only resource run (start, monitor); journals it and
    * returns the term to act with. Throws LeaseLostError when this node does not lead (then nothing is done).
    */
-  beforeLeaderAction: (action: string) => number;
+  beforeLeaderAction: (action: string, resource: ResourceDefinition) => number;
   /** Records a failure in the control plane and resolves with the resource's count on this node. */
   recordFailure: (resource: ResourceDefinition, failure: LastFailure) => Promise<number>;
   /** Tells the operator's event stream what happened (started, stopped, failed). */
   onEvent: (message: string) => void;
+  /** A resource stopped here (for the guard's record of leader-only resources that may run). */
+  afterStop: (resource: ResourceDefinition) => void;
 }
 
 interface Tracked {
@@ -227,7 +229,7 @@ export class ResourceManager {
   private leaderTerm(resource: ResourceDefinition, action: string): number | undefined | null {
     if (resource.placement !== 'leader') return undefined;
     try {
-      return this.options.beforeLeaderAction(`${action}:${resource.id}`);
+      return this.options.beforeLeaderAction(`${action}:${resource.id}`, resource);
     } catch (error) {
       if (error instanceof LeaseLostError) return null;
       throw error;
@@ -255,6 +257,7 @@ export class ResourceManager {
   private async stopOne(resource: ResourceDefinition, tracked: Tracked, why: string): Promise<void> {
     const result = await tracked.driver.stop(this.context(undefined));
     if (result.rc === 0) {
+      this.options.afterStop(resource);
       if (tracked.state !== 'stopped') {
         this.options.log.info({ resource: resource.id, why }, `stopped ${resource.id}: ${why}`);
         this.options.onEvent(`stopped ${resource.id}: ${why}`);

@@ -15,6 +15,7 @@ import { ControlPlane } from '../../src/store/control-plane.js';
 import { waitFor } from './wait.js';
 
 export const AGENT_MAIN = fileURLToPath(new URL('../../src/agent/main.js', import.meta.url));
+export const GUARD_MAIN = fileURLToPath(new URL('../../src/guard/main.js', import.meta.url));
 export const CLUSTERCTL_MAIN = fileURLToPath(new URL('../../src/cli/clusterctl.js', import.meta.url));
 export const quietLog = pino({ level: 'silent' });
 
@@ -39,6 +40,15 @@ export class AgentProcess {
 
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGKILL to the whole process group (a guard and its agent), whether or not the leader is alive. */
+  killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -133,9 +143,20 @@ export class TestCluster {
   }
 
   startAgent(id: string, configPath = this.nodeFile(id)): AgentProcess {
+    return this.startProcess(id, AGENT_MAIN, configPath);
+  }
+
+  /** Starts stg-guard, which starts (and restarts) the agent as its child; the returned process is the guard's. */
+  startGuarded(id: string, configPath = this.nodeFile(id)): AgentProcess {
+    return this.startProcess(id, GUARD_MAIN, configPath);
+  }
+
+  private startProcess(id: string, main: string, configPath: string): AgentProcess {
     const errors = openSync(join(this.dir, `${id}.stderr`), 'a');
-    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], {
+    // Its own process group: the teardown ends a guard together with the agent it started.
+    const child = spawn(process.execPath, [main, '--config', configPath], {
       stdio: ['ignore', 'ignore', errors],
+      detached: true,
     });
     const agent = new AgentProcess(id, child);
     this.agents.set(id, agent);
@@ -208,7 +229,7 @@ export class TestCluster {
 
   /** Synchronous last resort: SIGKILL to every process this cluster started. */
   private killEverythingNow(): void {
-    for (const agent of this.agents.values()) agent.signal('SIGKILL');
+    for (const agent of this.agents.values()) agent.killGroup();
     for (const member of this.members) if (member.pid) process.kill(member.pid, 'SIGKILL');
     this.killProcessResources();
   }
@@ -217,6 +238,7 @@ export class TestCluster {
     TestCluster.open.delete(this);
     for (const agent of this.agents.values()) agent.signal('SIGCONT');
     await Promise.all([...this.agents.values()].map((agent) => agent.stop('SIGKILL')));
+    for (const agent of this.agents.values()) agent.killGroup(); // a guard's agent, if any
     await this.plane?.close();
     for (const member of this.members) member.resume();
     await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
