@@ -18,6 +18,11 @@ import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
 import { ResourceManager } from '../resources/manager.js';
 import { leadershipRecordPath } from '../guard/leadership-record.js';
 import { GuardRecord, guardRefusal } from './guard-record.js';
+import { isVip } from '../guard/leadership-record.js';
+import { KERNEL_LIFETIME_SLACK_MS } from '../config/defaults.js';
+import { AddressLifetime } from '../vip/address-lifetime.js';
+import { Announcer } from '../vip/announcer.js';
+import { heldAddress, withVipLifetimes } from '../vip/vip-resources.js';
 import { ControlPlane } from '../store/control-plane.js';
 import { EMPTY_SNAPSHOT, readSnapshot, type ClusterSnapshot } from './cluster-snapshot.js';
 import { DefinitionState } from './definition-state.js';
@@ -42,6 +47,8 @@ export class Agent {
   private readonly duties: LeaderDuties;
   private readonly metrics: AgentMetrics;
   private readonly guardRecord: GuardRecord;
+  private readonly announcer: Announcer;
+  private readonly addressLifetime: AddressLifetime;
   private http: AgentHttp | undefined;
   private readonly log: Logger;
   /** The last tick reached a majority of lock members. */
@@ -93,14 +100,20 @@ export class Agent {
       stateDir: config.node.paths.stateDir,
       resourceAgentsDir: BUNDLED_AGENTS_DIR,
       log: rootLog.child({ component: 'resources' }),
-      definition: () => this.definition.definition,
+      definition: () => withVipLifetimes(this.definition.definition),
       beforeLeaderAction: (action, resource) => {
         const term = this.election.assertLeading();
         this.journal.record(term, action);
         if (action.startsWith('start:')) this.guardRecord.starting(term, resource);
         return term;
       },
-      afterStop: (resource) => this.guardRecord.stopped(resource),
+      afterStop: (resource) => {
+        if (isVip(resource)) this.announcer.cancel(resource);
+        this.guardRecord.stopped(resource);
+      },
+      afterStart: (resource) => {
+        if (isVip(resource) && resource.placement === 'leader') this.announcer.started(resource);
+      },
       recordFailure: (resource, failure) =>
         recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
       onEvent: (message) => appendEvent(this.plane, { node: this.node, kind: 'resource', message }),
@@ -118,6 +131,19 @@ export class Agent {
     });
     this.metrics = new AgentMetrics(this.view());
     this.guardRecord = new GuardRecord(this.node, leadershipRecordPath(config.node.paths.stateDir));
+    const vipLog = rootLog.child({ component: 'vip' });
+    this.addressLifetime = new AddressLifetime(vipLog);
+    this.announcer = new Announcer({
+      assertLeading: () => this.election.assertLeading(),
+      context: (term) => ({
+        node: this.node,
+        term,
+        stateDir: config.node.paths.stateDir,
+        resourceAgentsDir: BUNDLED_AGENTS_DIR,
+        log: vipLog,
+      }),
+      log: vipLog,
+    });
   }
 
   /** What the HTTP endpoint reads: the last tick's view, never a call to the lock members. */
@@ -290,7 +316,29 @@ export class Agent {
       };
     }
     this.journal.record(this.election.assertLeading(), 'renewed');
+    this.refreshVipLifetimes();
     return { sentence: `no action: I am ${this.node}, leader of term ${term}`, ended: false };
+  }
+
+  /**
+   * After a renew that reached a majority, extends the kernel lifetime of the VIPs running here, but only while
+   * the local bound leaves more than that lifetime plus the kernel's slack: if this agent then dies or freezes, the
+   * kernel drops the address before any other node may take the lease.
+   */
+  private refreshVipLifetimes(): void {
+    const leadership = this.election.leading();
+    const lifetimeS = this.timings.kernelLifetimeS;
+    if (!leadership || leadership.until - performance.now() <= lifetimeS * 1000 + KERNEL_LIFETIME_SLACK_MS) return;
+    const running = new Set(
+      this.resources
+        .states()
+        .filter((state) => state.state === 'started')
+        .map((state) => state.id),
+    );
+    const held = withVipLifetimes(this.definition.definition)
+      .resources.filter((resource) => isVip(resource) && running.has(resource.id))
+      .flatMap((resource) => heldAddress(resource) ?? []);
+    this.addressLifetime.refresh(held, lifetimeS);
   }
 
   private async followerCycle(observation: LeaseObservation): Promise<string> {
@@ -379,6 +427,7 @@ export class Agent {
   ): Promise<string> {
     this.metrics.countFailover(kind);
     const term = this.election.heldTerm;
+    this.announcer.cancelAll();
     // Leader-only resources stop before the lease goes, so the successor never starts them while they run here.
     await this.resources.stopLeaderResources();
     if (release) await this.election.release(successor);
@@ -392,6 +441,7 @@ export class Agent {
   private async loseQuorum(error: NoQuorumError): Promise<string> {
     if (this.election.heldTerm !== undefined) {
       this.election.forget();
+      this.announcer.cancelAll();
       await this.resources.stopLeaderResources(); // no-quorum policy: stop
       this.guardRecord.clear();
       return `stepped down: ${error.message}`;
@@ -462,6 +512,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
+    this.announcer.cancelAll();
     const term = this.election.leading()?.term;
     if (term !== undefined) {
       await this.resources.stopLeaderResources();
@@ -477,7 +528,9 @@ export class Agent {
       });
     }
     await this.plane.onAll((member) => member.client.del(this.plane.keys.heartbeat(this.node)));
+    this.announcer.cancelAll();
     await this.resources.close();
+    this.addressLifetime.close();
     await this.http?.close();
     this.loopHealth.close();
     await this.plane.close();

@@ -44,6 +44,8 @@ export interface ResourceManagerOptions {
   onEvent: (message: string) => void;
   /** A resource stopped here (for the guard's record of leader-only resources that may run). */
   afterStop: (resource: ResourceDefinition) => void;
+  /** A resource started here (a VIP is then announced). */
+  afterStart: (resource: ResourceDefinition) => void;
 }
 
 interface Tracked {
@@ -249,6 +251,7 @@ export class ResourceManager {
       tracked.nextMonitorAt = performance.now() + resource.monitorIntervalMs;
       this.options.log.info({ resource: resource.id, durationMs: result.durationMs }, `started ${resource.id}`);
       this.options.onEvent(`started ${resource.id}`);
+      this.options.afterStart(resource);
       return;
     }
     await this.fail(resource, tracked, result);

@@ -41,6 +41,11 @@ export class OcfDriver implements ResourceDriver {
     return this.operate('validate-all', context, this.resource.timeouts.monitorMs);
   }
 
+  /** The VIP agent's one-shot gratuitous ARP (or unsolicited neighbour advertisement), bounded like a monitor. */
+  announce(context: ResourceContext): Promise<OperationResult> {
+    return this.operate('announce', context, this.resource.timeouts.monitorMs);
+  }
+
   async metaData(context: ResourceContext): Promise<MetaData> {
     const { result, outcome } = await this.execute('meta-data', context, this.resource.timeouts.monitorMs);
     return { result, xml: result.rc === OCF_EXIT_CODE.SUCCESS ? outcome.stdout : '' };

@@ -15,7 +15,7 @@ export const OCF_EXIT = {
   9: 'OCF_FAILED_PROMOTED',
 } as const;
 
-export type Operation = 'start' | 'stop' | 'monitor' | 'validate-all' | 'meta-data';
+export type Operation = 'start' | 'stop' | 'monitor' | 'validate-all' | 'meta-data' | 'announce';
 
 /** The outcome of one operation on a resource. A timeout is a failure (rc 1, timedOut true). */
 export interface OperationResult {
