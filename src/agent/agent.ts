@@ -18,11 +18,10 @@ import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
 import { ResourceManager } from '../resources/manager.js';
 import { leadershipRecordPath } from '../guard/leadership-record.js';
 import { GuardRecord, guardRefusal } from './guard-record.js';
-import { isVip } from '../guard/leadership-record.js';
-import { KERNEL_LIFETIME_SLACK_MS } from '../config/defaults.js';
-import { AddressLifetime } from '../vip/address-lifetime.js';
-import { Announcer } from '../vip/announcer.js';
-import { heldAddress, withVipLifetimes } from '../vip/vip-resources.js';
+import { agentView } from './agent-view.js';
+import { successorOf, whyCannotLead } from './candidates.js';
+import { VipDuties } from '../vip/vip-duties.js';
+import { withVipLifetimes } from '../vip/vip-resources.js';
 import { ControlPlane } from '../store/control-plane.js';
 import { EMPTY_SNAPSHOT, readSnapshot, type ClusterSnapshot } from './cluster-snapshot.js';
 import { DefinitionState } from './definition-state.js';
@@ -47,8 +46,7 @@ export class Agent {
   private readonly duties: LeaderDuties;
   private readonly metrics: AgentMetrics;
   private readonly guardRecord: GuardRecord;
-  private readonly announcer: Announcer;
-  private readonly addressLifetime: AddressLifetime;
+  private readonly vips: VipDuties;
   private http: AgentHttp | undefined;
   private readonly log: Logger;
   /** The last tick reached a majority of lock members. */
@@ -108,12 +106,10 @@ export class Agent {
         return term;
       },
       afterStop: (resource) => {
-        if (isVip(resource)) this.announcer.cancel(resource);
+        this.vips.stopped(resource);
         this.guardRecord.stopped(resource);
       },
-      afterStart: (resource) => {
-        if (isVip(resource) && resource.placement === 'leader') this.announcer.started(resource);
-      },
+      afterStart: (resource) => this.vips.started(resource),
       recordFailure: (resource, failure) =>
         recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
       onEvent: (message) => appendEvent(this.plane, { node: this.node, kind: 'resource', message }),
@@ -131,47 +127,34 @@ export class Agent {
     });
     this.metrics = new AgentMetrics(this.view());
     this.guardRecord = new GuardRecord(this.node, leadershipRecordPath(config.node.paths.stateDir));
-    const vipLog = rootLog.child({ component: 'vip' });
-    this.addressLifetime = new AddressLifetime(vipLog);
-    this.announcer = new Announcer({
-      assertLeading: () => this.election.assertLeading(),
-      context: (term) => ({
-        node: this.node,
-        term,
-        stateDir: config.node.paths.stateDir,
-        resourceAgentsDir: BUNDLED_AGENTS_DIR,
-        log: vipLog,
-      }),
-      log: vipLog,
+    this.vips = new VipDuties({
+      node: this.node,
+      stateDir: config.node.paths.stateDir,
+      election: this.election,
+      definition: () => this.definition.definition,
+      running: () =>
+        new Set(
+          this.resources
+            .states()
+            .filter((state) => state.state === 'started')
+            .map((state) => state.id),
+        ),
+      log: rootLog.child({ component: 'vip' }),
     });
   }
 
   /** What the HTTP endpoint reads: the last tick's view, never a call to the lock members. */
   view(): AgentView {
-    return {
+    return agentView({
       node: this.node,
       seesMajority: () => this.seesMajority,
-      leaderTerm: () => this.election.leading()?.term,
-      termSeen: () => Math.max(this.termSeen, this.election.heldTerm ?? 0),
-      leaseLeftMs: () => {
-        const leadership = this.election.leading();
-        return leadership ? Math.max(0, Math.round(leadership.until - performance.now())) : undefined;
-      },
-      resources: () =>
-        this.resources.states().map((state) => {
-          const resource = this.definition.definition.resources.find((entry) => entry.id === state.id)!;
-          return {
-            id: state.id,
-            placement: resource.placement,
-            wanted: (this.snapshot.placement?.document.placement[state.id] ?? []).includes(this.node),
-            state: state.state,
-            failcount: state.failcount,
-            migrationThreshold: resource.migrationThreshold,
-            lastFailure: state.lastFailure ?? undefined,
-          };
-        }),
+      election: this.election,
+      termSeen: () => this.termSeen,
+      resources: () => this.resources.states(),
+      definition: () => this.definition.definition,
+      placement: () => this.snapshot.placement?.document.placement ?? {},
       eventLoopLagMs: () => this.lastLagMs,
-    };
+    });
   }
 
   private get timings(): Timings {
@@ -316,29 +299,8 @@ export class Agent {
       };
     }
     this.journal.record(this.election.assertLeading(), 'renewed');
-    this.refreshVipLifetimes();
+    this.vips.refreshLifetimes();
     return { sentence: `no action: I am ${this.node}, leader of term ${term}`, ended: false };
-  }
-
-  /**
-   * After a renew that reached a majority, extends the kernel lifetime of the VIPs running here, but only while
-   * the local bound leaves more than that lifetime plus the kernel's slack: if this agent then dies or freezes, the
-   * kernel drops the address before any other node may take the lease.
-   */
-  private refreshVipLifetimes(): void {
-    const leadership = this.election.leading();
-    const lifetimeS = this.timings.kernelLifetimeS;
-    if (!leadership || leadership.until - performance.now() <= lifetimeS * 1000 + KERNEL_LIFETIME_SLACK_MS) return;
-    const running = new Set(
-      this.resources
-        .states()
-        .filter((state) => state.state === 'started')
-        .map((state) => state.id),
-    );
-    const held = withVipLifetimes(this.definition.definition)
-      .resources.filter((resource) => isVip(resource) && running.has(resource.id))
-      .flatMap((resource) => heldAddress(resource) ?? []);
-    this.addressLifetime.refresh(held, lifetimeS);
   }
 
   private async followerCycle(observation: LeaseObservation): Promise<string> {
@@ -427,7 +389,7 @@ export class Agent {
   ): Promise<string> {
     this.metrics.countFailover(kind);
     const term = this.election.heldTerm;
-    this.announcer.cancelAll();
+    this.vips.silence();
     // Leader-only resources stop before the lease goes, so the successor never starts them while they run here.
     await this.resources.stopLeaderResources();
     if (release) await this.election.release(successor);
@@ -441,7 +403,7 @@ export class Agent {
   private async loseQuorum(error: NoQuorumError): Promise<string> {
     if (this.election.heldTerm !== undefined) {
       this.election.forget();
-      this.announcer.cancelAll();
+      this.vips.silence();
       await this.resources.stopLeaderResources(); // no-quorum policy: stop
       this.guardRecord.clear();
       return `stepped down: ${error.message}`;
@@ -449,23 +411,12 @@ export class Agent {
     return `no quorum: ${error.message}; not campaigning`;
   }
 
-  /**
-   * The first live node in node order other than this one: it gets the first turn after a graceful release.
-   * Live means a heartbeat from the last few ticks: a node that died keeps its heartbeat key for a while.
-   */
   private successor(snapshot: ClusterSnapshot): string | undefined {
-    return snapshot.nodes.find((node) => node.id !== this.node && this.whyCannotLead(node.id, snapshot) === null)?.id;
+    return successorOf(this.node, snapshot, this.timings.renewIntervalMs);
   }
 
-  /** Null when `id` could lead now: a fresh heartbeat, online, not standby, not refusing. */
   private whyCannotLead(id: string, snapshot: ClusterSnapshot): string | null {
-    const node = snapshot.nodes.find((candidate) => candidate.id === id);
-    if (!node || node.state === 'offline') return `${id} is offline`;
-    if (snapshot.intent.standby.includes(id)) return `${id} is in standby`;
-    if ((node.heartbeatAgeMs ?? Infinity) > 3 * this.timings.renewIntervalMs)
-      return `${id} has not sent a heartbeat lately`;
-    if (node.heartbeat?.refusal) return `${id} refuses to lead: ${node.heartbeat.refusal}`;
-    return null;
+    return whyCannotLead(id, snapshot, this.timings.renewIntervalMs);
   }
 
   private async heartbeat(sentence: string): Promise<void> {
@@ -512,7 +463,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    this.announcer.cancelAll();
+    this.vips.silence();
     const term = this.election.leading()?.term;
     if (term !== undefined) {
       await this.resources.stopLeaderResources();
@@ -528,9 +479,8 @@ export class Agent {
       });
     }
     await this.plane.onAll((member) => member.client.del(this.plane.keys.heartbeat(this.node)));
-    this.announcer.cancelAll();
     await this.resources.close();
-    this.addressLifetime.close();
+    this.vips.close();
     await this.http?.close();
     this.loopHealth.close();
     await this.plane.close();
