@@ -90,6 +90,11 @@ export class TestCluster {
     process.once('exit', () => {
       for (const cluster of TestCluster.open) cluster.killEverythingNow();
     });
+    // ava ends a timed-out worker with SIGTERM, which skips 'exit' handlers unless the signal is handled.
+    process.once('SIGTERM', () => {
+      for (const cluster of TestCluster.open) cluster.killEverythingNow();
+      process.exit(143);
+    });
   }
 
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
