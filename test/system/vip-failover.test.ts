@@ -1,0 +1,173 @@
+import test, { type ExecutionContext } from 'ava';
+import { checkJournalMutex } from '../../src/cluster/journal.js';
+import { waitFor } from '../helpers/wait.js';
+import { AddressRecorder, mergeTimelines } from './address-timeline.js';
+import { BedCluster } from './bed-cluster.js';
+import { BED_VIP, TestBed, wallNow, type NodeName } from './bed.js';
+import { requireRoot } from './require-root.js';
+
+/** Two nodes and an arbiter (the smallest real cluster), a client, and one address recorder per node. */
+async function twoNodesAndArbiter(t: ExecutionContext) {
+  requireRoot(t);
+  const bed = await TestBed.create({ nodes: 2 });
+  t.teardown(() => bed.destroy());
+  const recorders = await Promise.all(bed.nodes.map((node) => AddressRecorder.start(bed, node)));
+  const cluster = await BedCluster.start(bed);
+  const leader = await cluster.leaderWithVip();
+  await waitFor('the client reaching the VIP', () => bed.ping('client', BED_VIP), { timeoutMs: 10_000, everyMs: 100 });
+  const other = bed.nodes.find((node) => node !== leader.node)! as NodeName;
+  return { bed, cluster, recorders, leader, other };
+}
+
+test.serial(
+  'the agent alone killed: the VIP moves at once, never on two nodes, and the client reaches it',
+  async (t) => {
+    const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+    const killedAt = wallNow();
+    process.kill(leader.pid, 'SIGKILL'); // the agent: its guard removes the VIP and releases the lease
+    const moved = await recorders
+      .find((recorder) => recorder.host === other)!
+      .waitFor(BED_VIP, 'add', {
+        afterMs: killedAt,
+        timeoutMs: 10_000,
+      });
+    await waitFor('the client reaching the VIP again', () => bed.ping('client', BED_VIP), {
+      timeoutMs: 10_000,
+      everyMs: 50,
+    });
+    const timeline = mergeTimelines(recorders, BED_VIP);
+    t.deepEqual(timeline.overlaps(), [], timeline.describe());
+    t.log(`VIP on ${other} ${Math.round(moved.wallMs - killedAt)} ms after the agent's SIGKILL`);
+    const next = await cluster.leaderWithVip(leader.term, other);
+    t.is(next.node, other);
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+  },
+);
+
+test.serial("the leader's link cut: it drops the VIP itself, the other node takes it, no flapping back", async (t) => {
+  const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+  await bed.linkDown(leader.node);
+  const cutAt = wallNow();
+  await recorders
+    .find((recorder) => recorder.host === leader.node)!
+    .waitFor(BED_VIP, 'delete', {
+      afterMs: cutAt,
+      timeoutMs: 10_000,
+    });
+  await recorders
+    .find((recorder) => recorder.host === other)!
+    .waitFor(BED_VIP, 'add', { afterMs: cutAt, timeoutMs: 10_000 });
+  await waitFor('the client reaching the VIP', () => bed.ping('client', BED_VIP), { timeoutMs: 10_000, everyMs: 50 });
+  const during = await cluster.leaderWithVip(leader.term, other);
+  t.is(during.node, other);
+
+  await bed.linkUp(leader.node);
+  // Healed: the cut node follows (no move back); the leader keeps its term.
+  await waitFor(
+    'the healed node following',
+    async () => {
+      const status = await cluster.status(other);
+      const healed = status.nodes.find((node) => node.id === leader.node);
+      return healed?.state === 'online' && healed.sentence?.includes(`following ${other}`) ? status : undefined;
+    },
+    { timeoutMs: 15_000, everyMs: 100 },
+  );
+  const after = await cluster.leaderWithVip(0, other);
+  t.deepEqual({ node: after.node, term: after.term }, { node: other, term: during.term }, 'no flapping back');
+  const timeline = mergeTimelines(recorders, BED_VIP, { isolations: bed.isolations() });
+  t.deepEqual(timeline.overlaps(), [], timeline.describe());
+  t.deepEqual(checkJournalMutex(cluster.journal()), []);
+});
+
+test.serial(
+  'agent and guard killed together: the kernel drops the VIP before the lease lets the other node in',
+  async (t) => {
+    const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+    const killedAt = wallNow();
+    bed.signal(cluster.guards.get(leader.node)!, 'SIGKILL', { group: true }); // nothing is left to clean up
+    const dropped = await recorders
+      .find((recorder) => recorder.host === leader.node)!
+      .waitFor(BED_VIP, 'delete', {
+        afterMs: killedAt,
+        timeoutMs: 10_000,
+      });
+    const moved = await recorders
+      .find((recorder) => recorder.host === other)!
+      .waitFor(BED_VIP, 'add', {
+        afterMs: killedAt,
+        timeoutMs: 10_000,
+      });
+    t.log(
+      `kernel dropped the VIP ${Math.round(dropped.wallMs - killedAt)} ms after the kill; on ${other} after ${Math.round(moved.wallMs - killedAt)} ms`,
+    );
+    await waitFor('the client reaching the VIP again', () => bed.ping('client', BED_VIP), {
+      timeoutMs: 10_000,
+      everyMs: 50,
+    });
+    const timeline = mergeTimelines(recorders, BED_VIP);
+    t.deepEqual(timeline.overlaps(), [], timeline.describe());
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+  },
+);
+
+test.serial(
+  'the leader node frozen and cut, then thawed and reconnected: one holder at a time, the old leader follows',
+  async (t) => {
+    const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+    await bed.freeze(leader.node);
+    const frozenAt = wallNow();
+    await recorders
+      .find((recorder) => recorder.host === other)!
+      .waitFor(BED_VIP, 'add', { afterMs: frozenAt, timeoutMs: 10_000 });
+    const during = await cluster.leaderWithVip(leader.term, other);
+    await bed.thaw(leader.node);
+    await waitFor(
+      'the thawed node following the new leader',
+      async () => {
+        const status = await cluster.status(other);
+        const thawed = status.nodes.find((node) => node.id === leader.node);
+        return thawed?.state === 'online' && thawed.sentence?.includes(`following ${other}`);
+      },
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
+    await waitFor('the client reaching the VIP', () => bed.ping('client', BED_VIP), { timeoutMs: 10_000, everyMs: 50 });
+    const after = await cluster.leaderWithVip(0, other);
+    t.deepEqual({ node: after.node, term: after.term }, { node: other, term: during.term });
+    const timeline = mergeTimelines(recorders, BED_VIP, { isolations: bed.isolations() });
+    t.deepEqual(timeline.overlaps(), [], timeline.describe());
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+  },
+);
+
+test.serial(
+  'the arbiter down: leadership and the VIP stay; the arbiter and the other node down: nobody holds it',
+  async (t) => {
+    const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+    await bed.freeze('arbiter');
+    const arbiterDownAt = wallNow();
+    // Two of three lock members remain: the leader keeps renewing, well past one ttl.
+    await waitFor(
+      'the leader renewing two ttls after the arbiter went down',
+      () =>
+        cluster
+          .journal()
+          .some(
+            (entry) => entry.term === leader.term && entry.action === 'renewed' && entry.wallMs > arbiterDownAt + 4000,
+          ),
+      { timeoutMs: 10_000, everyMs: 100 },
+    );
+    await bed.freeze(other);
+    const minorityAt = wallNow();
+    const dropped = await recorders
+      .find((recorder) => recorder.host === leader.node)!
+      .waitFor(BED_VIP, 'delete', {
+        afterMs: minorityAt,
+        timeoutMs: 10_000,
+      });
+    t.log(`a minority leader dropped the VIP ${Math.round(dropped.wallMs - minorityAt)} ms after losing its quorum`);
+    const timeline = mergeTimelines(recorders, BED_VIP, { isolations: bed.isolations() });
+    t.deepEqual(timeline.holdersAt(wallNow()), [], 'nobody holds the VIP without a quorum');
+    t.deepEqual(timeline.overlaps(), [], timeline.describe());
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+  },
+);
