@@ -70,7 +70,7 @@ export class Election {
 
   async observe(): Promise<LeaseObservation> {
     const keys = this.plane.keys;
-    const answers = await this.plane.onAll((member) =>
+    const answers = await this.plane.onMajority((member) =>
       member.run('readLease', [keys.lease, keys.fence, keys.handoff, keys.definition], []),
     );
     return observeLease(answers.map(parseMemberLease), this.plane.total, this.plane.majority);
@@ -81,8 +81,15 @@ export class Election {
     const { leaseTtlMs } = this.timings();
     const keys = this.plane.keys;
     const sentAt = performance.now();
-    const answers = await this.plane.onAll((member) =>
-      member.run('acquireLease', [keys.lease, keys.fence, keys.handoff], [this.node, term, this.instance, leaseTtlMs]),
+    // A won majority is enough; a lost one waits for every answer, to free whatever was granted.
+    const answers = await this.plane.onMajority(
+      (member) =>
+        member.run(
+          'acquireLease',
+          [keys.lease, keys.fence, keys.handoff],
+          [this.node, term, this.instance, leaseTtlMs],
+        ),
+      (replies) => replies.filter((reply) => (reply as [number, number])[0] === 1).length >= this.plane.majority,
     );
     const replies = answers.map((answer) => (answer.ok ? (answer.value as [number, number]) : undefined));
     const granted = answers.filter((answer, index) => answer.counted && replies[index]?.[0] === 1).length;
@@ -114,12 +121,14 @@ export class Election {
     const { leaseTtlMs } = this.timings();
     const keys = this.plane.keys;
     const sentAt = performance.now();
-    const answers = await this.plane.onAll((member) =>
-      member.run(
-        'renewLease',
-        [keys.lease, keys.fence, keys.handoff],
-        [this.node, leadership.term, this.instance, leaseTtlMs],
-      ),
+    const answers = await this.plane.onMajority(
+      (member) =>
+        member.run(
+          'renewLease',
+          [keys.lease, keys.fence, keys.handoff],
+          [this.node, leadership.term, this.instance, leaseTtlMs],
+        ),
+      (replies) => replies.filter((reply) => (reply as [number, number])[0] > 0).length >= this.plane.majority,
     );
     const codes = answers.map((answer) => (answer.ok && answer.counted ? (answer.value as [number, number])[0] : 0));
     const reached = codes.filter((code) => code > 0).length;

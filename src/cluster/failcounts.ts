@@ -25,7 +25,7 @@ export async function recordFailure(
   failure: LastFailure,
   failureTimeoutMs: number,
 ): Promise<number> {
-  const answers = await plane.onAll((member) =>
+  const answers = await plane.onMajority((member) =>
     member.run(
       'recordFailure',
       [plane.keys.failcounts],
@@ -37,7 +37,7 @@ export async function recordFailure(
 
 /** Every failure count, the highest per (node, resource) among a majority of members. */
 export async function readFailcounts(plane: ControlPlane): Promise<FailureRecord[]> {
-  const answers = await plane.onAll((member) => member.client.hgetall(plane.keys.failcounts));
+  const answers = await plane.onMajority((member) => member.client.hgetall(plane.keys.failcounts));
   const best = new Map<string, FailureRecord>();
   for (const { value } of plane.requireMajority('read of the failure counts', answers)) {
     for (const [key, raw] of Object.entries(value)) {

@@ -41,7 +41,7 @@ export interface NodeView {
 /** Writes this node's heartbeat on every member; resolves with the number of members that stored it. */
 export async function sendHeartbeat(plane: ControlPlane, heartbeat: Heartbeat, ttlMs: number): Promise<number> {
   const keys = plane.keys;
-  const answers = await plane.onAll((member) =>
+  const answers = await plane.onMajority((member) =>
     member.run(
       'heartbeat',
       [keys.nodes, keys.heartbeat(heartbeat.node)],
@@ -57,7 +57,7 @@ export async function sendHeartbeat(plane: ControlPlane, heartbeat: Heartbeat, t
  */
 export async function readNodes(plane: ControlPlane, heartbeatTtlMs: number): Promise<NodeView[]> {
   const keys = plane.keys;
-  const answers = await plane.onAll((member) => member.run('readNodes', [keys.nodes], [keys.heartbeatPrefix]));
+  const answers = await plane.onMajority((member) => member.run('readNodes', [keys.nodes], [keys.heartbeatPrefix]));
   const freshest = new Map<string, { raw: string; pttl: number }>();
   for (const { value } of plane.requireMajority('read of the nodes', answers)) {
     const flat = value as (string | number)[];

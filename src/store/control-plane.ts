@@ -56,6 +56,37 @@ export class ControlPlane {
     );
   }
 
+  /**
+   * Like onAll, but resolves as soon as a majority of counted members answered and `enough` holds for their
+   * values (by default: any answers): a member that is down or cut off costs a full command timeout otherwise, on
+   * every call of every tick. The slower calls still run to their end; their answers are dropped.
+   */
+  async onMajority<T>(
+    call: (member: LockMember) => Promise<T>,
+    enough: (values: T[]) => boolean = () => true,
+  ): Promise<MemberAnswer<T>[]> {
+    return new Promise((resolve) => {
+      const answers: MemberAnswer<T>[] = [];
+      let done = false;
+      const settle = (answer: MemberAnswer<T>) => {
+        if (done) return;
+        answers.push(answer);
+        const counted = answers.filter((entry) => entry.ok && entry.counted) as { value: T }[];
+        const values = counted.map((entry) => entry.value);
+        if (answers.length === this.members.length || (counted.length >= this.majority && enough(values))) {
+          done = true;
+          resolve(answers);
+        }
+      };
+      for (const member of this.members) {
+        call(member).then(
+          (value) => settle({ member, counted: member.counts, ok: true, value }),
+          (error: unknown) => settle({ member, counted: member.counts, ok: false, error: error as Error }),
+        );
+      }
+    });
+  }
+
   /** The answers that count; throws NoQuorumError when fewer than a majority answered. */
   requireMajority<T>(operation: string, answers: MemberAnswer<T>[]): { member: LockMember; value: T }[] {
     const counted = answers.filter((answer) => answer.ok && answer.counted) as { member: LockMember; value: T }[];
@@ -68,8 +99,9 @@ export class ControlPlane {
    * throws NoQuorumError when fewer than a majority did.
    */
   async fencedWrite(key: string, term: number, version: number, value: unknown, mode: 'set' | 'create' = 'set') {
-    const answers = await this.onAll((member) =>
-      member.run('fencedWrite', [this.keys.fence, key], [term, version, JSON.stringify(value), mode]),
+    const answers = await this.onMajority(
+      (member) => member.run('fencedWrite', [this.keys.fence, key], [term, version, JSON.stringify(value), mode]),
+      (replies) => replies.filter((reply) => (reply as number[])[0] === 1).length >= this.majority,
     );
     const results = this.requireMajority(`write of ${key}`, answers).map(({ value: reply }) => (reply as number[])[0]);
     const written = results.filter((code) => code === 1).length;
@@ -79,7 +111,7 @@ export class ControlPlane {
 
   /** The highest (term, version) of a versioned value on a majority, without the value; undefined when absent. */
   async readVersion(key: string): Promise<{ term: number; version: number } | undefined> {
-    const answers = await this.onAll((member) => member.client.hmget(key, 'term', 'version'));
+    const answers = await this.onMajority((member) => member.client.hmget(key, 'term', 'version'));
     let best: { term: number; version: number } | undefined;
     for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
       const [term, version] = fields;
@@ -94,7 +126,7 @@ export class ControlPlane {
 
   /** Reads a versioned value from a majority and keeps the highest (term, version); undefined when absent. */
   async readVersioned<T>(key: string): Promise<Versioned<T> | undefined> {
-    const answers = await this.onAll((member) => member.client.hmget(key, 'term', 'version', 'value'));
+    const answers = await this.onMajority((member) => member.client.hmget(key, 'term', 'version', 'value'));
     let best: Versioned<T> | undefined;
     for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
       const [term, version, raw] = fields;
@@ -120,13 +152,15 @@ export class ControlPlane {
    * that stored it; throws NoQuorumError when fewer than a majority answered.
    */
   async versionedSet(key: string, version: number, value: unknown): Promise<number> {
-    const answers = await this.onAll((member) => member.run('versionedSet', [key], [version, JSON.stringify(value)]));
+    const answers = await this.onMajority((member) =>
+      member.run('versionedSet', [key], [version, JSON.stringify(value)]),
+    );
     return this.requireMajority(`write of ${key}`, answers).filter(({ value: code }) => code === 1).length;
   }
 
   /** Reads an operator document from a majority and keeps the highest version; undefined when absent. */
   async readLatest<T>(key: string): Promise<{ version: number; value: T } | undefined> {
-    const answers = await this.onAll((member) => member.client.hmget(key, 'version', 'value'));
+    const answers = await this.onMajority((member) => member.client.hmget(key, 'version', 'value'));
     let best: { version: number; value: T } | undefined;
     for (const { value: fields } of this.requireMajority(`read of ${key}`, answers)) {
       const [version, raw] = fields;
