@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AgentConfig } from '../config/load.js';
 import type { Timings } from '../config/schema.js';
-import { ClusterError, NoQuorumError } from '../errors.js';
+import { ClusterError, LeaseLostError, NoQuorumError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { planCampaign } from '../cluster/campaign-plan.js';
 import { Election } from '../cluster/election.js';
@@ -18,6 +18,7 @@ import { BUNDLED_AGENTS_DIR } from '../resources/driver.js';
 import { ResourceManager } from '../resources/manager.js';
 import { leadershipRecordPath } from '../guard/leadership-record.js';
 import { GuardRecord, guardRefusal } from './guard-record.js';
+import { isVip } from '../guard/leadership-record.js';
 import { agentView } from './agent-view.js';
 import { successorOf, whyCannotLead } from './candidates.js';
 import { VipDuties } from '../vip/vip-duties.js';
@@ -101,6 +102,9 @@ export class Agent {
       definition: () => withVipLifetimes(this.definition.definition),
       beforeLeaderAction: (action, resource) => {
         const term = this.election.assertLeading();
+        if (action.startsWith('start:') && isVip(resource) && !this.vips.roomToAdd()) {
+          throw new LeaseLostError('too little lease left to add the VIP: it could outlive the lease');
+        }
         this.journal.record(term, action);
         if (action.startsWith('start:')) this.guardRecord.starting(term, resource);
         return term;
@@ -110,6 +114,7 @@ export class Agent {
         this.guardRecord.stopped(resource);
       },
       afterStart: (resource) => this.vips.started(resource),
+      endedAsExpected: (resource) => this.vips.expired(resource),
       recordFailure: (resource, failure) =>
         recordFailure(this.plane, this.node, resource.id, failure, resource.failureTimeoutMs),
       onEvent: (message) => appendEvent(this.plane, { node: this.node, kind: 'resource', message }),

@@ -46,6 +46,8 @@ export interface ResourceManagerOptions {
   afterStop: (resource: ResourceDefinition) => void;
   /** A resource started here (a VIP is then announced). */
   afterStart: (resource: ResourceDefinition) => void;
+  /** A started resource found stopped for a reason that is no failure (a VIP's lifetime ran out by design). */
+  endedAsExpected: (resource: ResourceDefinition) => boolean;
 }
 
 interface Tracked {
@@ -286,8 +288,11 @@ export class ResourceManager {
     if (result.rc === 7) {
       const wasStarted = tracked.state === 'started';
       if (tracked.state !== 'failed') tracked.state = 'stopped';
-      // Found stopped although we started it: a failure (it died or someone stopped it behind our back).
-      if (wasStarted) await this.fail(resource, tracked, { ...result, reason: result.reason || 'not running' });
+      // Found stopped although we started it: a failure (it died or someone stopped it behind our back), unless
+      // its end was expected (a VIP whose kernel lifetime ran out because the lease could not be renewed).
+      if (wasStarted && !this.options.endedAsExpected(resource)) {
+        await this.fail(resource, tracked, { ...result, reason: result.reason || 'not running' });
+      }
       return;
     }
     // A failure is counted when it happens, not again at each monitor that still sees it (Pacemaker's way).

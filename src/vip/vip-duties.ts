@@ -9,6 +9,9 @@ import { AddressLifetime } from './address-lifetime.js';
 import { Announcer } from './announcer.js';
 import { heldAddress, withVipLifetimes } from './vip-resources.js';
 
+/** The kernel may drop an address a little before its lifetime (within 20 ms, measured). */
+const EXPIRY_TOLERANCE_MS = 50;
+
 export interface VipDutiesOptions {
   node: string;
   stateDir: string;
@@ -25,6 +28,8 @@ export interface VipDutiesOptions {
  */
 export class VipDuties {
   private readonly lifetime: AddressLifetime;
+  /** Monotonic time of the last lifetime given to the VIPs (a start or a refresh). */
+  private lastRefreshAt = -Infinity;
   private readonly announcer: Announcer;
 
   constructor(private readonly options: VipDutiesOptions) {
@@ -38,7 +43,25 @@ export class VipDuties {
   }
 
   started(resource: ResourceDefinition): void {
-    if (isVip(resource) && resource.placement === 'leader') this.announcer.started(resource);
+    if (!isVip(resource)) return;
+    this.lastRefreshAt = performance.now();
+    if (resource.placement === 'leader') this.announcer.started(resource);
+  }
+
+  /**
+   * Whether the bound leaves room to add a VIP now: its lifetime plus the kernel's slack must end before the local
+   * leadership bound does, as for a refresh. Adding it later could leave it to outlive the lease.
+   */
+  roomToAdd(): boolean {
+    const leadership = this.options.election.leading();
+    const lifetimeS = this.options.definition().timings.kernelLifetimeS;
+    return !!leadership && leadership.until - performance.now() > lifetimeS * 1000 + KERNEL_LIFETIME_SLACK_MS;
+  }
+
+  /** A VIP found gone when no refresh could keep it: its lifetime ran out by design, not by a failure. */
+  expired(resource: ResourceDefinition): boolean {
+    const lifetimeMs = this.options.definition().timings.kernelLifetimeS * 1000;
+    return isVip(resource) && performance.now() - this.lastRefreshAt >= lifetimeMs - EXPIRY_TOLERANCE_MS;
   }
 
   stopped(resource: ResourceDefinition): void {
@@ -65,6 +88,7 @@ export class VipDuties {
       .filter((resource) => isVip(resource) && running.has(resource.id))
       .flatMap((resource) => heldAddress(resource) ?? []);
     this.lifetime.refresh(held, lifetimeS);
+    if (held.length > 0) this.lastRefreshAt = performance.now();
   }
 
   close(): void {
