@@ -171,3 +171,34 @@ test.serial(
     t.deepEqual(checkJournalMutex(cluster.journal()), []);
   },
 );
+
+test.serial(
+  'the leader agent stopped (SIGSTOP) beyond the ttl, then continued: the VIP moves once and never comes back',
+  async (t) => {
+    const { bed, cluster, recorders, leader, other } = await twoNodesAndArbiter(t);
+    process.kill(leader.pid, 'SIGSTOP'); // the agent alone: its guard sees no exit, the kernel lifetime and lease act
+    const stoppedAt = wallNow();
+    await recorders
+      .find((recorder) => recorder.host === other)!
+      .waitFor(BED_VIP, 'add', { afterMs: stoppedAt, timeoutMs: 10_000 });
+    const during = await cluster.leaderWithVip(leader.term, other);
+    process.kill(leader.pid, 'SIGCONT');
+    await waitFor(
+      'the continued agent following the new leader',
+      async () => {
+        const status = await cluster.status(other);
+        const continued = status.nodes.find((node) => node.id === leader.node);
+        return continued?.pid === leader.pid && continued.sentence?.includes(`following ${other}`);
+      },
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
+    const after = await cluster.leaderWithVip(0, other);
+    t.deepEqual({ node: after.node, term: after.term }, { node: other, term: during.term });
+    const timeline = mergeTimelines(recorders, BED_VIP);
+    t.deepEqual(timeline.overlaps(), [], timeline.describe());
+    const stale = cluster.journal().filter((entry) => entry.term === leader.term && entry.wallMs > stoppedAt + 1);
+    t.deepEqual(stale, [], 'no leader action with the old term after the stop');
+    t.deepEqual(checkJournalMutex(cluster.journal()), []);
+    await waitFor('the client reaching the VIP', () => bed.ping('client', BED_VIP), { timeoutMs: 10_000, everyMs: 50 });
+  },
+);
