@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { checkJournalMutex } from '../src/cluster/journal.js';
-import { DEFAULT_TIMINGS } from '../src/config/defaults.js';
+import { DEFAULT_TIMINGS, FAST_PROFILE_TIMINGS } from '../src/config/defaults.js';
 import { CLUSTERCTL_MAIN } from '../test/helpers/cluster.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { AddressRecorder, mergeTimelines, type AddressEvent } from '../test/system/address-timeline.js';
@@ -136,6 +136,8 @@ export async function run(args: string[]): Promise<BenchResult> {
   if (process.getuid?.() !== 0) throw new Error('failover-netns needs root (it creates network namespaces)');
   const at = args.indexOf('--runs');
   const runs = (at >= 0 ? Number(args[at + 1]) : 20) || 20;
+  const fast = args.includes('--profile') && args[args.indexOf('--profile') + 1] === 'fast';
+  const timings = fast ? FAST_PROFILE_TIMINGS : DEFAULT_TIMINGS;
   const benchStarted = performance.now();
   const samples: Sample[] = [];
   const failures: Failure[] = [];
@@ -154,7 +156,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     const neighbours = NeighbourRecorder.start(bed, 'client');
     const macs = new Map(await Promise.all(bed.nodes.map(async (node) => [node, await macOf(bed, node)] as const)));
     await Promise.all(bed.nodes.map((node) => startResponder(bed, node)));
-    const cluster = await BedCluster.start(bed);
+    const cluster = await BedCluster.start(bed, fast ? { timings: { ...FAST_PROFILE_TIMINGS } } : {});
     const probe = Probe.start(bed, { everyMs: PROBE_EVERY_MS, timeoutMs: PROBE_TIMEOUT_MS });
     const context: Context = { bed, cluster, recorders, probe, neighbours, macs, lastSeen: '' };
     await settled(context);
@@ -199,8 +201,9 @@ export async function run(args: string[]): Promise<BenchResult> {
   const lines: string[] = [
     `failover-netns: ${runs} runs of each fault; 2 nodes + arbiter in network namespaces (lock members on all three, ` +
       `stg-guard + agent per node), the VIP ${BED_VIP}/24 as the leader resource`,
-    `  timings (defaults): lease ttl ${DEFAULT_TIMINGS.leaseTtlMs} ms, renew every ${DEFAULT_TIMINGS.renewIntervalMs} ms, ` +
-      `rank delay ${DEFAULT_TIMINGS.rankDelayMs} ms, kernel VIP lifetime ${DEFAULT_TIMINGS.kernelLifetimeS} s`,
+    `  timings (${fast ? 'fast profile: pauses up to 100 ms tolerated' : 'defaults'}): lease ttl ${timings.leaseTtlMs} ms, ` +
+      `pause allowance ${timings.pauseAllowanceMs} ms, renew every ${timings.renewIntervalMs} ms, ` +
+      `rank delay ${timings.rankDelayMs} ms, kernel VIP lifetime ${timings.kernelLifetimeS} s`,
     `  client: from its own namespace, a TCP connection to VIP:${RESPONDER_PORT} every ${PROBE_EVERY_MS} ms ` +
       `(attempts overlap; connect timeout ${PROBE_TIMEOUT_MS} ms); each node's responder (bound to the VIP with ` +
       `ip_nonlocal_bind) answers its node's name`,
@@ -261,6 +264,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     lines,
     figures: {
       bench: 'failover-netns',
+      profile: fast ? 'fast' : 'default',
       kill_ms: figure('kill'),
       kill_group_ms: figure('kill_group'),
       link_down_ms: figure('link_down'),

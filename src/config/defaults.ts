@@ -21,6 +21,13 @@ export const DEFAULT_TIMINGS = {
   rankDelayMs: 150,
 } as const;
 
+/**
+ * The documented faster profile: it shrinks only pauseAllowanceMs (ARCHITECTURE.md: a faster profile may shrink
+ * nothing else), so it tolerates event-loop or GC pauses of at most 100 ms, and the lease may be 1600 ms:
+ * 1600 >= 1000 + 250 + 200 + 100 + 0.01 * 1600 (= 1566). Put these two values in the definition's timings.
+ */
+export const FAST_PROFILE_TIMINGS = { ...DEFAULT_TIMINGS, pauseAllowanceMs: 100, leaseTtlMs: 1600 } as const;
+
 /** The margin the kernel needs beyond the address lifetime to drop it (measured here: 1.03-1.07 s for 1 s). */
 export const KERNEL_LIFETIME_SLACK_MS = 250;
 

@@ -19,7 +19,7 @@ export class BedCluster {
     readonly nodes: NodeName[],
   ) {}
 
-  static async start(bed: TestBed): Promise<BedCluster> {
+  static async start(bed: TestBed, { timings }: { timings?: Record<string, number> } = {}): Promise<BedCluster> {
     const hosts = [...bed.nodes, ...(bed.has('arbiter') ? (['arbiter'] as const) : [])];
     const members = await Promise.all(hosts.map((host) => bed.startRedis(host)));
     const cluster = new BedCluster(bed, bed.nodes);
@@ -28,6 +28,7 @@ export class BedCluster {
       stringify({
         cluster: 'bed',
         service: { name: 'sips.example.es', vip: `${BED_VIP}/${BED_PREFIX_LENGTH}` },
+        ...(timings ? { timings } : {}),
         resources: [
           {
             id: 'vip',
