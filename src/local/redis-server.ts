@@ -25,6 +25,12 @@ export const LOCK_MEMBER_SETTINGS = [
   'noeviction',
 ];
 
+/** The command line of a redis-server in the foreground, on one address and port, its data in `dir`. */
+export function redisServerArgs(options: { port: number; bind: string; dir: string; settings: string[] }): string[] {
+  const { port, bind, dir, settings } = options;
+  return ['--port', String(port), '--bind', bind, '--dir', dir, '--save', '', '--daemonize', 'no', ...settings];
+}
+
 export class RedisServer {
   private child: ChildProcess | undefined;
 
@@ -57,20 +63,10 @@ export class RedisServer {
     const settings = this.durable ? LOCK_MEMBER_SETTINGS : ['--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
     const child = spawn(
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        this.host,
-        '--dir',
-        this.dir,
-        '--save',
-        '',
-        '--daemonize',
-        'no',
-        ...settings,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      redisServerArgs({ port: this.port, bind: this.host, dir: this.dir, settings }),
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
     );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

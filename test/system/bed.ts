@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LOCK_MEMBER_SETTINGS } from '../../src/local/redis-server.js';
+import { LOCK_MEMBER_SETTINGS, redisServerArgs } from '../../src/local/redis-server.js';
 
 /**
  * A multi-host test bed made of network namespaces (issue 4, item 1): hosts `stg1..stgN`, `arbiter` and `client`,
@@ -214,26 +214,21 @@ export class BedRedis {
     const child = this.bed.spawn(
       this.host,
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        this.address,
-        '--unixsocket',
-        this.socket,
-        '--unixsocketperm',
-        '700',
-        '--dir',
-        this.dir,
-        '--save',
-        '',
-        '--daemonize',
-        'no',
-        // Lock members are reached from other hosts: without a password, protected mode refuses them.
-        '--protected-mode',
-        'no',
-        ...LOCK_MEMBER_SETTINGS,
-      ],
+      redisServerArgs({
+        port: this.port,
+        bind: this.address,
+        dir: this.dir,
+        settings: [
+          '--unixsocket',
+          this.socket,
+          '--unixsocketperm',
+          '700',
+          // Lock members are reached from other hosts: without a password, protected mode refuses them.
+          '--protected-mode',
+          'no',
+          ...LOCK_MEMBER_SETTINGS,
+        ],
+      }),
       { name: `redis-${this.port}`, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.current = child;
