@@ -13,7 +13,7 @@ readonly REPO_ROOT
 # What the product and its tests use: redis-server for lock members and the data store (tests start their own
 # instances on free ports; nothing of ours uses the package's default server on 6379), redis-cli, ip, sysctl and
 # pgrep/pkill, fuser.
-readonly DEB_PACKAGES=(redis-server redis-tools iproute2 procps psmisc resource-agents iputils-ping arping)
+readonly DEB_PACKAGES=(redis-server redis-tools iproute2 procps psmisc resource-agents iputils-ping arping tcpdump sip-tester bind9 bind9-dnsutils dnsperf openssl)
 readonly LOCK_STAMP=node_modules/.stg-lock-sha256
 readonly WANTED_NODE_MAJOR=24 # the major of the npm package `node` in package.json
 
