@@ -109,8 +109,8 @@ export class Agent {
         if (action.startsWith('start:')) this.guardRecord.starting(term, resource);
         return term;
       },
+      beforeStop: (resource) => this.vips.stopping(resource),
       afterStop: (resource) => {
-        this.vips.stopped(resource);
         this.guardRecord.stopped(resource);
       },
       afterStart: (resource) => this.vips.started(resource),

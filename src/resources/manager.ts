@@ -42,6 +42,8 @@ export interface ResourceManagerOptions {
   recordFailure: (resource: ResourceDefinition, failure: LastFailure) => Promise<number>;
   /** Tells the operator's event stream what happened (started, stopped, failed). */
   onEvent: (message: string) => void;
+  /** A resource is about to be stopped here (a VIP's announcements end first). */
+  beforeStop: (resource: ResourceDefinition) => void;
   /** A resource stopped here (for the guard's record of leader-only resources that may run). */
   afterStop: (resource: ResourceDefinition) => void;
   /** A resource started here (a VIP is then announced). */
@@ -260,6 +262,7 @@ export class ResourceManager {
   }
 
   private async stopOne(resource: ResourceDefinition, tracked: Tracked, why: string): Promise<void> {
+    this.options.beforeStop(resource);
     const result = await tracked.driver.stop(this.context(undefined));
     if (result.rc === 0) {
       this.options.afterStop(resource);

@@ -52,8 +52,10 @@ export class Announcer {
       this.cancel(resource); // leadership ended: no announcement may follow
       return;
     }
+    const timers = this.timers.get(resource.id);
     const result = await new OcfDriver(resource).announce(this.options.context(term));
-    if (result.rc !== 0) {
+    // A run ended by the resource's stop (or refused because of it) is no failure: it was cancelled meanwhile.
+    if (result.rc !== 0 && this.timers.get(resource.id) === timers) {
       this.options.log.warn(
         { resource: resource.id, result },
         `announce of ${resource.id} failed: ${result.rcName} ${result.reason}`,

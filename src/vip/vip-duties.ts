@@ -64,7 +64,8 @@ export class VipDuties {
     return isVip(resource) && performance.now() - this.lastRefreshAt >= lifetimeMs - EXPIRY_TOLERANCE_MS;
   }
 
-  stopped(resource: ResourceDefinition): void {
+  /** No new announcement once its stop begins (the agent's stop also ends a run under way). */
+  stopping(resource: ResourceDefinition): void {
     if (isVip(resource)) this.announcer.cancel(resource);
   }
 

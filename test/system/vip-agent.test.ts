@@ -11,7 +11,7 @@
  *
  * Root only: without root every test FAILS with the reason (never skips).
  */
-import { existsSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { ResourceDefinition } from '../../src/config/schema.js';
@@ -20,7 +20,7 @@ import { BUNDLED_AGENTS_DIR, createDriver } from '../../src/resources/driver.js'
 import { interpret, OCF_ROOT, OcfDriver } from '../../src/resources/ocf-driver.js';
 import type { ResourceContext, ResourceDriver } from '../../src/resources/types.js';
 import { waitFor } from '../helpers/wait.js';
-import { resource, temporaryDir, testContext } from '../unit/resources/fixture.js';
+import { isAlive, resource, temporaryDir, testContext } from '../unit/resources/fixture.js';
 import { NIC, VethPair } from './vip-netns.js';
 
 const AGENT = join(BUNDLED_AGENTS_DIR, 'vip');
@@ -398,5 +398,65 @@ test.serial('IPv6: a tentative address is a failure of monitor; start makes it u
   t.is(started.rc, 0, started.reason);
   t.falsy((await holds(pair, pair.node, VIP6))?.tentative, 'added again with nodad');
   t.is((await driver.monitor(context)).rc, 0);
+  t.is((await driver.stop(context)).rc, 0);
+});
+
+/**
+ * An arping that hangs before it sends (writes its pid, sleeps, then "sends" by writing a file): what a slow
+ * announcement looks like to a stop. Habets' version string, so the agent takes its usual path.
+ */
+function hangingArping(t: ExecutionContext): { path: string; pidFile: string; sentFile: string } {
+  const dir = temporaryDir(t, 'stg-vip-arping-');
+  const pidFile = join(dir, 'arping.pid');
+  const sentFile = join(dir, 'arping.sent');
+  const script = join(dir, 'arping');
+  writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      'case "$1" in -V) echo "ARPing 2.21, by Thomas Habets <thomas@habets.se>"; exit 0 ;; esac',
+      `echo $$ >${pidFile}`,
+      'sleep 60',
+      `echo sent >${sentFile}`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(script, 0o755);
+  return { path: `${dir}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, pidFile, sentFile };
+}
+
+test.serial('stop ends an announcement still under way before it removes the address', async (t) => {
+  const pair = await bed(t);
+  const arping = hangingArping(t);
+  const { driver, context, announce } = vip(t, pair.node, { ip: VIP4 }, { PATH: arping.path });
+  t.is((await driver.start(context)).rc, 0);
+
+  const running = announce();
+  await waitFor('the announcement to be under way (arping started)', () => existsSync(arping.pidFile), {
+    timeoutMs: 5000,
+  });
+  const arpingPid = Number(readFileSync(arping.pidFile, 'utf8'));
+  const stopped = await driver.stop(context);
+  t.is(stopped.rc, 0, `${stopped.rcName} ${stopped.reason}`);
+  // The stop returned only once the announce run and its arping were dead: nothing of it can send any more.
+  t.false(isAlive(arpingPid), 'the announcer is dead when stop returns');
+  t.false(existsSync(arping.sentFile), 'the announcement never went out');
+  t.is(await holds(pair, pair.node, VIP4), undefined);
+  const ended = await running;
+  t.not(ended.rc, 0, 'the announce run was ended, not completed');
+});
+
+test.serial('an announce run gives up while a stop is under way; a start lifts that', async (t) => {
+  const pair = await bed(t);
+  const { driver, context, announce } = vip(t, pair.node, { ip: VIP4 });
+  t.is((await driver.start(context)).rc, 0);
+  // The mark a stop leaves while it works (and a stop killed by its timeout leaves behind).
+  writeFileSync(join(context.stateDir, 'rsctmp', `vip-${VIP4.split('/')[0]}-${NIC}.stopping`), '');
+  const refused = await announce();
+  t.is(refused.rc, 7);
+  t.is(refused.reason, `not announced: a stop of ${VIP4} is under way`);
+  t.is((await driver.start(context)).rc, 0);
+  const sent = await announce();
+  t.is(sent.rc, 0, `${sent.reason} ${sent.stderr}`);
   t.is((await driver.stop(context)).rc, 0);
 });
