@@ -62,11 +62,3 @@ export class NeighbourRecorder {
     );
   }
 }
-
-/** A host's eth0 MAC address, read inside its namespace. */
-export async function macOf(bed: TestBed, host: HostName): Promise<string> {
-  const result = await bed.run(host, 'ip', ['-o', 'link', 'show', 'dev', bed.interface]);
-  const mac = /link\/ether\s+(\S+)/.exec(result.stdout)?.[1];
-  if (result.code !== 0 || !mac) throw new Error(`no MAC address for ${host}: ${result.stderr.trim()}`);
-  return mac.toLowerCase();
-}

@@ -19,7 +19,11 @@ export class BedCluster {
     readonly nodes: NodeName[],
   ) {}
 
-  static async start(bed: TestBed, { timings }: { timings?: Record<string, number> } = {}): Promise<BedCluster> {
+  /** `vip`: the VIP with its prefix length (default the bed's IPv4 VIP). */
+  static async start(
+    bed: TestBed,
+    { timings, vip = `${BED_VIP}/${BED_PREFIX_LENGTH}` }: { timings?: Record<string, number>; vip?: string } = {},
+  ): Promise<BedCluster> {
     const hosts = [...bed.nodes, ...(bed.has('arbiter') ? (['arbiter'] as const) : [])];
     const members = await Promise.all(hosts.map((host) => bed.startRedis(host)));
     const cluster = new BedCluster(bed, bed.nodes);
@@ -27,7 +31,7 @@ export class BedCluster {
       join(bed.dir, 'cluster.yaml'),
       stringify({
         cluster: 'bed',
-        service: { name: 'sips.example.es', vip: `${BED_VIP}/${BED_PREFIX_LENGTH}` },
+        service: { name: 'sips.example.es', vip },
         ...(timings ? { timings } : {}),
         resources: [
           {
@@ -35,7 +39,7 @@ export class BedCluster {
             kind: 'ocf',
             agent: 'vip',
             placement: 'leader',
-            params: { ip: `${BED_VIP}/${BED_PREFIX_LENGTH}`, nic: BED_INTERFACE },
+            params: { ip: vip, nic: BED_INTERFACE },
             monitorIntervalMs: 1000,
             timeouts: { startMs: 5000, stopMs: 5000, monitorMs: 5000 },
           },

@@ -38,6 +38,9 @@ export const BED_SUBNET = '198.51.100.0/24';
 export const BED_PREFIX_LENGTH = 24;
 /** The cluster's floating address: the bed never configures it. */
 export const BED_VIP = '198.51.100.10';
+/** The IPv6 VIP (documentation range 2001:db8::/32); every host also has 2001:db8::<last octet of its IPv4>/64. */
+export const BED_VIP6 = '2001:db8::10';
+export const BED_PREFIX_LENGTH6 = 64;
 export const BED_INTERFACE = 'eth0';
 export const BED_BRIDGE = 'br0';
 
@@ -395,6 +398,8 @@ export class TestBed {
             'link set lo up',
             `link set ${BED_INTERFACE} up`,
             `addr add ${this.address(host)}/${BED_PREFIX_LENGTH} dev ${BED_INTERFACE}`,
+            // nodad: usable at once (a bed must not wait a second of duplicate address detection per host).
+            `addr add ${this.address6(host)}/${BED_PREFIX_LENGTH6} dev ${BED_INTERFACE} nodad`,
           ],
           this.ns(host),
         ),
@@ -420,6 +425,11 @@ export class TestBed {
   address(host: HostName): string {
     if (!this.has(host)) throw new Error(`this bed has no host ${host} (hosts: ${this.hosts.join(', ')})`);
     return ADDRESSES[host];
+  }
+
+  /** The host's IPv6 address: 2001:db8:: and the last number of its IPv4 address (stg1 2001:db8::11). */
+  address6(host: HostName): string {
+    return `2001:db8::${this.address(host).split('.')[3]}`;
   }
 
   /** The bridge port (in the bridge namespace) of a host's link. */
