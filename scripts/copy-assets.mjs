@@ -1,5 +1,10 @@
-// Lua scripts are read at run time next to the compiled loader, so the build copies them beside it (bullmq's copy:lua).
-import { cpSync, mkdirSync } from 'node:fs';
+// Lua scripts are read at run time next to their compiled loader, so the build copies every `lua` folder under src/
+// beside it (bullmq's copy:lua).
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-mkdirSync('dist/src/store/lua', { recursive: true });
-cpSync('src/store/lua', 'dist/src/store/lua', { recursive: true });
+for (const entry of readdirSync('src', { recursive: true, withFileTypes: true })) {
+  if (!entry.isDirectory() || entry.name !== 'lua') continue;
+  const from = join(entry.parentPath, entry.name);
+  cpSync(from, join('dist', from), { recursive: true });
+}
