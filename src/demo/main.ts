@@ -9,6 +9,7 @@ import { describeDemo } from './banner.js';
 import { DemoCluster } from './demo-cluster.js';
 import { DEMO_CLUSTER } from './demo-files.js';
 import { describeExit, type ManagedProcess, type ProcessExit } from './managed-process.js';
+import { runNetnsDemo } from './netns-demo.js';
 import { StatusWatch, clock } from './status-watch.js';
 
 /*
@@ -20,6 +21,7 @@ interface DemoCliOptions {
   stateDir?: string;
   nodes: number;
   members: number;
+  netns?: boolean;
 }
 
 function say(line: string): void {
@@ -110,6 +112,13 @@ const program = new Command('stg-demo')
   )
   .option('--nodes <n>', 'number of agents, stg1..stgN', wholeNumber(9), 3)
   .option('--members <n>', 'number of lock members (redis-server)', wholeNumber(9), 3)
-  .action((options: DemoCliOptions) => runDemo(options));
+  .option('--netns', 'as root: 2 or 3 nodes, an arbiter and a client in network namespaces, with guards and the VIP')
+  .action((options: DemoCliOptions) => {
+    if (!options.netns) return runDemo(options);
+    if (options.nodes !== 2 && options.nodes !== 3) {
+      program.error('error: --netns runs 2 or 3 nodes (--nodes 2 or 3); the lock members are one per host');
+    }
+    return runNetnsDemo({ nodes: options.nodes as 2 | 3, say });
+  });
 
 await program.parseAsync();
