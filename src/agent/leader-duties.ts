@@ -11,6 +11,7 @@ import type { Placement } from '../scheduler/types.js';
 import type { ControlPlane } from '../store/control-plane.js';
 import type { ClusterSnapshot } from './cluster-snapshot.js';
 import type { DefinitionState } from './definition-state.js';
+import { DnsPublisher } from '../dns/publisher.js';
 
 export interface LeaderDutiesOptions {
   node: string;
@@ -34,8 +35,12 @@ export interface LeaderDutiesOptions {
 export class LeaderDuties {
   /** The placement this leader last wrote (the snapshot shows it only from the next tick on). */
   published: { version: number; document: PlacementDocument } | undefined;
+  /** The embedded DNS record set, published with this leader's term (src/dns/publisher.ts). */
+  private readonly dns: DnsPublisher;
 
-  constructor(private readonly options: LeaderDutiesOptions) {}
+  constructor(private readonly options: LeaderDutiesOptions) {
+    this.dns = new DnsPublisher(options.plane, options.node);
+  }
 
   async run(term: number, snapshot: ClusterSnapshot): Promise<string | undefined> {
     const command = await pendingCommand(this.options.plane);
@@ -59,15 +64,18 @@ export class LeaderDuties {
       now: Date.now(),
     });
     if (output.handover?.to) return this.options.handOver(output.handover.to, output.handover.reason, 'handover');
+    const dns = await this.dns.publish(term, snapshot.nodes, this.options.definition.definition, () =>
+      this.options.journal.record(this.options.election.assertLeading(), 'write:dns'),
+    );
     const document: PlacementDocument = { ...output, term, leader: this.options.node };
     if (!samePlacement(snapshot.placement?.document, document)) {
       const version = (snapshot.placement?.version ?? 0) + 1;
       this.options.journal.record(this.options.election.assertLeading(), 'write:placement');
       await this.options.plane.fencedWrite(this.options.plane.keys.placement, term, version, document);
       this.published = { version, document };
-      return `published placement version ${version}`;
+      return [`published placement version ${version}`, dns].filter(Boolean).join('; ');
     }
-    return undefined;
+    return dns;
   }
 
   /** Executes a command once; returns a sentence when it ended this node's leadership. */

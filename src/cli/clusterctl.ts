@@ -10,6 +10,7 @@ import { appendEvent } from '../cluster/events.js';
  */
 const commands = {
   configApply: () => import('./commands/config-apply.js'),
+  dns: () => import('./commands/dns.js'),
   events: () => import('./commands/events.js'),
   leadership: () => import('./commands/leadership.js'),
   resources: () => import('./commands/resources.js'),
@@ -49,6 +50,13 @@ program
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
     process.exitCode = await (await commands.status()).statusCommand(config(), options);
+  });
+program
+  .command('dns')
+  .description('the DNS records the leader published (term, version) and each node DNS server state')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    process.exitCode = await (await commands.dns()).dnsCommand(config(), options);
   });
 program
   .command('standby <node>')

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { IDENTIFIER, IDENTIFIER_RULE, PORT_RULE } from './names.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_TIMINGS, KERNEL_LIFETIME_SLACK_MS } from './defaults.js';
+import { DNS_DEFAULTS } from '../dns/defaults.js';
 
 /*
  * One schema for both configuration files; the TypeScript types are inferred from it, so the checked shape and the
@@ -205,14 +206,28 @@ const resourceSchema = strictObject({
   }
 }, objectValue);
 
+const SERVICE_NAME = /^([a-z0-9-]+\.)+[a-z]{2,}$/i;
+const ZONE_NAME = /^([a-z0-9-]+\.)*[a-z]{2,}$/i;
+
+/** The embedded DNS server (src/dns/): the port it listens on and what its records say. */
+const dnsSchema = strictObject({
+  ttlS: wholeNumber('whole seconds')
+    .min(1, 'a TTL of 1-86400 seconds')
+    .max(86_400, 'a TTL of 1-86400 seconds')
+    .default(DNS_DEFAULTS.ttlS),
+  port: port.default(DNS_DEFAULTS.port),
+  ports: strictObject({
+    sips: port.default(DNS_DEFAULTS.ports.sips),
+    sip: port.default(DNS_DEFAULTS.ports.sip),
+  }).default({ ...DNS_DEFAULTS.ports }),
+  healthResource: identifier.default(DNS_DEFAULTS.healthResource),
+}).default(() => ({ ...DNS_DEFAULTS, ports: { ...DNS_DEFAULTS.ports } }));
+
 export const definitionSchema = strictObject({
   cluster: identifier,
   service: strictObject({
-    name: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a fully qualified domain name'),
-    zone: z
-      .string()
-      .regex(/^([a-z0-9-]+\.)*[a-z]{2,}$/i, 'a DNS zone name')
-      .optional(),
+    name: z.string().regex(SERVICE_NAME, 'a fully qualified domain name'),
+    zone: z.string().regex(ZONE_NAME, 'a DNS zone name').optional(),
     vip: z
       .string()
       .refine(
@@ -220,8 +235,18 @@ export const definitionSchema = strictObject({
         'an address with an optional prefix length (at most /32 for IPv4, /128 for IPv6), e.g. 198.51.100.10/24',
       )
       .optional(),
-  }),
+  }).superRefine((service: Loose, ctx) => {
+    // The embedded DNS is authoritative for the zone only: a service name outside it could never be answered.
+    const { name, zone } = service;
+    if (typeof name !== 'string' || typeof zone !== 'string') return;
+    if (!SERVICE_NAME.test(name) || !ZONE_NAME.test(zone)) return; // each has its own problem then
+    const [lowerName, lowerZone] = [name.toLowerCase(), zone.toLowerCase()];
+    if (lowerName !== lowerZone && !lowerName.endsWith(`.${lowerZone}`)) {
+      ctx.addIssue({ code: 'custom', path: ['zone'], input: zone, message: `a zone containing ${name}` });
+    }
+  }, objectValue),
   timings: timingsSchema,
+  dns: dnsSchema,
   resources: z.array(resourceSchema).default([]),
 }).superRefine((definition: Loose, ctx) => checkResourceReferences(definition.resources, ctx), objectValue);
 

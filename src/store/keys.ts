@@ -58,4 +58,23 @@ export class ControlPlaneKeys {
   get wakeChannel(): string {
     return `${this.prefix}wake`;
   }
+  /** The DNS record set the leader publishes (fenced by its term); every node's DNS server answers from it. */
+  get dnsRecords(): string {
+    return `${this.prefix}dns:records`;
+  }
+  /** Pub/sub channel: the leader published a new DNS record set (the message is `<term>:<version>`). */
+  get dnsChannel(): string {
+    return `${this.prefix}dns:changed`;
+  }
+  /** The set of nodes whose DNS server has reported its state. */
+  get dnsServers(): string {
+    return `${this.prefix}dns:servers`;
+  }
+  get dnsServerPrefix(): string {
+    return `${this.prefix}dns:server:`;
+  }
+  /** One DNS server's state (listening addresses, the set it serves, last refresh), expiring unless refreshed. */
+  dnsServer(node: string): string {
+    return `${this.dnsServerPrefix}${node}`;
+  }
 }

@@ -133,7 +133,7 @@ test('unknown (misspelt) key: one problem per key, at that key, listing the keys
     [
       { path: 'timings.leaseTtl', value: 2000, expected: timingKeys },
       { path: 'timings.renewInterval', value: 200, expected: timingKeys },
-      { path: 'resource', value: [], expected: /^a known key \(cluster, service, timings, resources\)$/ },
+      { path: 'resource', value: [], expected: /^a known key \(cluster, service, timings, dns, resources\)$/ },
     ],
     { only: true },
   );
