@@ -126,6 +126,7 @@ export class Agent {
       journal: this.journal,
       definition: this.definition,
       log: rootLog.child({ component: 'leader' }),
+      externalDnsKeyFile: config.node.dnsExternalKeyFile,
       handOver: (to, reason, kind) => this.stepDown(`${reason}: handed over to ${to}`, true, to, kind),
       canLead: (id, snapshot) => this.whyCannotLead(id, snapshot),
       successor: (snapshot) => this.successor(snapshot),
@@ -231,6 +232,7 @@ export class Agent {
       this.adopt(await snapshot);
       sentence = await this.followerCycle(observation);
     }
+    if (!this.isLeading()) this.duties.ended();
     this.applyDesire();
     await this.heartbeat(sentence);
     return sentence;
@@ -469,6 +471,7 @@ export class Agent {
     clearTimeout(this.timer);
     await this.ticking;
     this.vips.silence();
+    this.duties.ended();
     const term = this.election.leading()?.term;
     if (term !== undefined) {
       await this.resources.stopLeaderResources();

@@ -11,6 +11,7 @@ import type { Placement } from '../scheduler/types.js';
 import type { ControlPlane } from '../store/control-plane.js';
 import type { ClusterSnapshot } from './cluster-snapshot.js';
 import type { DefinitionState } from './definition-state.js';
+import { ExternalDnsSync } from '../dns/external-sync.js';
 import { DnsPublisher } from '../dns/publisher.js';
 
 export interface LeaderDutiesOptions {
@@ -20,6 +21,8 @@ export interface LeaderDutiesOptions {
   journal: LeaderJournal;
   definition: DefinitionState;
   log: Logger;
+  /** The TSIG key file of `dns.external` updates (the node file's dnsExternalKeyFile), if any. */
+  externalDnsKeyFile: string | undefined;
   /** Hands leadership to `to`: stops leader-only resources, releases the lease naming it. Returns the sentence. */
   handOver: (to: string, reason: string, kind: 'switchover' | 'handover') => Promise<string>;
   /** Whether `id` could lead now (online, fresh heartbeat, not standby, not refusing); else why not. */
@@ -37,9 +40,22 @@ export class LeaderDuties {
   published: { version: number; document: PlacementDocument } | undefined;
   /** The embedded DNS record set, published with this leader's term (src/dns/publisher.ts). */
   private readonly dns: DnsPublisher;
+  /** The service name on an external DNS server (RFC 2136), kept equal to the published records while leading. */
+  private readonly externalDns: ExternalDnsSync;
 
   constructor(private readonly options: LeaderDutiesOptions) {
     this.dns = new DnsPublisher(options.plane, options.node);
+    this.externalDns = new ExternalDnsSync(
+      options.plane,
+      options.node,
+      options.externalDnsKeyFile,
+      options.log.child({ component: 'dns-external' }),
+    );
+  }
+
+  /** Leadership is over (or never was): work that outlives a tick stops here. */
+  ended(): void {
+    this.externalDns.stop();
   }
 
   async run(term: number, snapshot: ClusterSnapshot): Promise<string | undefined> {
@@ -67,6 +83,7 @@ export class LeaderDuties {
     const dns = await this.dns.publish(term, snapshot.nodes, this.options.definition.definition, () =>
       this.options.journal.record(this.options.election.assertLeading(), 'write:dns'),
     );
+    this.externalDns.sync(term, this.dns.current(term), this.options.definition.definition);
     const document: PlacementDocument = { ...output, term, leader: this.options.node };
     if (!samePlacement(snapshot.placement?.document, document)) {
       const version = (snapshot.placement?.version ?? 0) + 1;

@@ -1,4 +1,5 @@
 import type { LeaseObservation } from '../cluster/lease-observation.js';
+import { readExternalDnsReport, type ExternalDnsReport } from '../dns/external-report.js';
 import { observeLease, parseMemberLease } from '../cluster/lease-observation.js';
 import { readNodes, type NodeView } from '../cluster/membership.js';
 import type { ControlPlane } from '../store/control-plane.js';
@@ -50,6 +51,8 @@ export interface ClusterStatus {
   maintenance: boolean;
   standby: string[];
   resources: ResourceStatus[];
+  /** `dns.external` of the definition: null when not configured; else the leader's report (null: none lately). */
+  externalDns: { report: ExternalDnsReport | null } | null;
   warnings: string[];
 }
 
@@ -84,6 +87,9 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
         quiet(readFailcounts(plane)),
       ])
     : [undefined, undefined, undefined, undefined];
+  const externalDns = definition?.value.dns?.external
+    ? { report: (await quiet(readExternalDnsReport(plane))) ?? null }
+    : null;
   const heartbeatTtlMs = definition?.value.timings?.heartbeatTtlMs ?? DEFAULT_TIMINGS.heartbeatTtlMs;
   const nodes = observation.quorum ? await readNodes(plane, heartbeatTtlMs).catch(() => []) : [];
   const changesSeen = new Map<string, number>();
@@ -149,6 +155,7 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       failures ?? [],
       Date.now(),
     ),
+    externalDns,
     warnings,
   };
 }

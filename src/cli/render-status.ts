@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { describeExternalDns } from '../dns/external-report.js';
 import type { ClusterStatus } from './cluster-status.js';
 
 /** Borderless columns (like kubectl's and patronictl's lists): easy to read, easy to grep. */
@@ -79,6 +80,7 @@ export function renderStatus(status: ClusterStatus): string {
   }
   lines.push('', status.nodes.length > 0 ? nodes.toString() : 'Nodes: none has joined yet');
   lines.push('', ...renderResources(status));
+  if (status.externalDns) lines.push('', describeExternalDns(status.externalDns.report ?? undefined));
   return lines.join('\n').trimEnd();
 }
 

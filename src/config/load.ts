@@ -96,6 +96,7 @@ function resolvePaths(node: NodeFile, base: string): NodeFile {
       log: node.paths.log ? at(node.paths.log) : undefined,
     },
     definitionFile: at(node.definitionFile),
+    dnsExternalKeyFile: node.dnsExternalKeyFile ? at(node.dnsExternalKeyFile) : undefined,
   };
 }
 

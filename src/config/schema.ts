@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IDENTIFIER, IDENTIFIER_RULE, PORT_RULE } from './names.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_TIMINGS, KERNEL_LIFETIME_SLACK_MS } from './defaults.js';
 import { DNS_DEFAULTS } from '../dns/defaults.js';
+import { dnsExternalKeyFileField, externalDnsSchema } from '../dns/external/config.js';
 
 /*
  * One schema for both configuration files; the TypeScript types are inferred from it, so the checked shape and the
@@ -87,6 +88,8 @@ export const nodeFileSchema = strictObject({
   }),
   /** The cluster definition this node bootstraps the cluster with when none exists yet (relative to this file). */
   definitionFile: filePath,
+  /** The TSIG key (BIND key-file format) for `dns.external` updates; a secret, so a path here (relative to this file). */
+  dnsExternalKeyFile: dnsExternalKeyFileField,
 });
 
 const timingFields = {
@@ -221,6 +224,8 @@ const dnsSchema = strictObject({
     sip: port.default(DNS_DEFAULTS.ports.sip),
   }).default({ ...DNS_DEFAULTS.ports }),
   healthResource: identifier.default(DNS_DEFAULTS.healthResource),
+  /** Optional: the leader also moves the service name on this external server (RFC 2136 + TSIG). */
+  external: externalDnsSchema.optional(),
 }).default(() => ({ ...DNS_DEFAULTS, ports: { ...DNS_DEFAULTS.ports } }));
 
 export const definitionSchema = strictObject({

@@ -1,4 +1,5 @@
 import type { ControlPlane } from '../store/control-plane.js';
+import { readExternalDnsReport, type ExternalDnsReport } from './external-report.js';
 import { contentOf, type DnsRecord, type PublishedRecordSet, type RecordContent } from './record-set.js';
 import { readServerStates, type DnsServerState } from './server-state.js';
 
@@ -26,13 +27,16 @@ export interface DnsStatus {
     lastError: string | null;
     counters: DnsServerState['counters'] | null;
   }[];
+  /** The leader's external DNS updater (RFC 2136), when one reported in the last 5 s. */
+  external: ExternalDnsReport | null;
 }
 
 /** Reads the published set (majority: throws NoQuorumError without one) and every server's state. */
 export async function readDnsStatus(plane: ControlPlane): Promise<DnsStatus> {
-  const [stored, states] = await Promise.all([
+  const [stored, states, external] = await Promise.all([
     plane.readVersioned<PublishedRecordSet>(plane.keys.dnsRecords),
     readServerStates(plane),
+    readExternalDnsReport(plane).catch(() => undefined),
   ]);
   const published = stored
     ? {
@@ -70,7 +74,7 @@ export async function readDnsStatus(plane: ControlPlane): Promise<DnsStatus> {
       counters: state?.counters ?? null,
     };
   });
-  return { published, servers };
+  return { published, servers, external: external ?? null };
 }
 
 function endpointLabel(address: string, port: number): string {

@@ -19,6 +19,11 @@ interface Known {
 export class DnsPublisher {
   private known: Known | undefined;
 
+  /** What this leader last published under `term` (or found published, unchanged), if anything. */
+  current(term: number): RecordContent | undefined {
+    return this.known?.term === term ? this.known.content : undefined;
+  }
+
   constructor(
     private readonly plane: ControlPlane,
     private readonly node: string,

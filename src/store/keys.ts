@@ -73,6 +73,10 @@ export class ControlPlaneKeys {
   get dnsServerPrefix(): string {
     return `${this.prefix}dns:server:`;
   }
+  /** The leader's external DNS updater state (RFC 2136), for clusterctl; expires unless the leader refreshes it. */
+  get dnsExternal(): string {
+    return `${this.prefix}dns:external`;
+  }
   /** One DNS server's state (listening addresses, the set it serves, last refresh), expiring unless refreshed. */
   dnsServer(node: string): string {
     return `${this.dnsServerPrefix}${node}`;

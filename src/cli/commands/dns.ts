@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { readDnsStatus, type DnsStatus } from '../../dns/dns-status.js';
+import { describeExternalDns } from '../../dns/external-report.js';
 import { NoQuorumError } from '../../errors.js';
 import type { ClusterctlConfig } from '../clusterctl-config.js';
 import { Session } from '../session.js';
@@ -65,6 +66,7 @@ export function renderDns(status: DnsStatus): string {
     }
     lines.push('', ...set.zoneFile);
   }
+  if (status.external) lines.push('', describeExternalDns(status.external));
   lines.push('');
   if (status.servers.length === 0) {
     lines.push('DNS servers: none has reported yet');
