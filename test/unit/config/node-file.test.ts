@@ -142,7 +142,8 @@ test('unknown (misspelt) key: one problem per key, at that key, listing the keys
       {
         path: 'lockMember',
         value: [],
-        expected: /^a known key \(cluster, node, lockMembers, dataStore, http, paths, definitionFile, dnsExternalKeyFile\)$/,
+        expected:
+          /^a known key \(cluster, node, lockMembers, dataStore, http, paths, definitionFile, dnsExternalKeyFile\)$/,
       },
     ],
     { only: true },
@@ -311,7 +312,11 @@ test('several mistakes in the node file are all reported in one error', (t) => {
       { path: 'dataStore.host', value: '', expected: /host name or address/ },
       { path: 'paths.stateDir', value: '', expected: /file path/ },
       { path: 'definitionFile', value: undefined, expected: /string/ },
-      { path: 'definitionFle', value: 'cluster.yaml', expected: /^a known key \(.*definitionFile, dnsExternalKeyFile\)$/ },
+      {
+        path: 'definitionFle',
+        value: 'cluster.yaml',
+        expected: /^a known key \(.*definitionFile, dnsExternalKeyFile\)$/,
+      },
     ],
     { only: true },
   );
