@@ -18,6 +18,7 @@ const commands = {
   status: () => import('./commands/status.js'),
 };
 import { CommandFailed, Session } from './session.js';
+import { registerPushCommands } from './commands/push.js';
 
 const program = new Command('clusterctl')
   .description('operate an stg-cluster: status first, then actions')
@@ -134,6 +135,8 @@ program
   .action((file: string, options: { dryRun?: boolean }) =>
     act(async (session) => (await commands.configApply()).configApplyCommand(session, file, options.dryRun ?? false)),
   );
+
+registerPushCommands(program, () => program.opts<{ config: string }>().config);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`clusterctl: invalid configuration\n${error.message}\n`);
