@@ -9,7 +9,6 @@ import { describeDemo } from './banner.js';
 import { DemoCluster } from './demo-cluster.js';
 import { DEMO_CLUSTER } from './demo-files.js';
 import { describeExit, type ManagedProcess, type ProcessExit } from './managed-process.js';
-import { runNetnsDemo } from './netns-demo.js';
 import { StatusWatch, clock } from './status-watch.js';
 
 /*
@@ -113,11 +112,13 @@ const program = new Command('stg-demo')
   .option('--nodes <n>', 'number of agents, stg1..stgN', wholeNumber(9), 3)
   .option('--members <n>', 'number of lock members (redis-server)', wholeNumber(9), 3)
   .option('--netns', 'as root: 2 or 3 nodes, an arbiter and a client in network namespaces, with guards and the VIP')
-  .action((options: DemoCliOptions) => {
+  .action(async (options: DemoCliOptions) => {
     if (!options.netns) return runDemo(options);
     if (options.nodes !== 2 && options.nodes !== 3) {
       program.error('error: --netns runs 2 or 3 nodes (--nodes 2 or 3); the lock members are one per host');
     }
+    // Loaded only here: the bed's modules (test helpers) install process-wide exit and signal handlers.
+    const { runNetnsDemo } = await import('./netns-demo.js');
     return runNetnsDemo({ nodes: options.nodes as 2 | 3, say });
   });
 
