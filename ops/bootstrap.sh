@@ -85,6 +85,24 @@ configure_host() {
   fi
 }
 
+# The SIP proxy holds one file descriptor per TLS/TCP/WebSocket flow (tens of thousands on a busy node). systemd units
+# set LimitNOFILE themselves (ops/systemd/); this covers processes started from a login shell (tests, benches, the
+# demo, an operator's manual run): a limits.d file for new sessions, said when the current shell's limit is lower.
+configure_open_files() {
+  local wanted=131072 file=/etc/security/limits.d/90-stg-cluster.conf current
+  current=$(ulimit -n)
+  if [[ -f $file ]]; then
+    say "host: open files: $file present (this shell: $current)"
+  elif ((EUID != 0)) || [[ ! -d ${file%/*} ]]; then
+    say "host: open files: $current in this shell; $file not written (not root, or no limits.d here)"
+  else
+    # The hard limit at systemd's default (1048576), so this file never lowers it.
+    printf '# stg-cluster: SIP flows need one file descriptor each (ops/bootstrap.sh)\n* soft nofile %d\n* hard nofile %d\nroot soft nofile %d\nroot hard nofile %d\n' \
+      "$wanted" 1048576 "$wanted" 1048576 >"$file"
+    say "host: open files: wrote $file ($wanted for new sessions; this shell: $current)"
+  fi
+}
+
 node_modules_current() {
   local lock_sum=$1 version
   [[ -d node_modules && -f $LOCK_STAMP && $(<"$LOCK_STAMP") == "$lock_sum" ]] || return 1
@@ -132,6 +150,7 @@ main() {
   fi
   install_packages
   configure_host
+  configure_open_files
   install_node_modules
   build
 }
