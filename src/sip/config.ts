@@ -4,26 +4,32 @@ import { z } from 'zod';
 import { problemsFromIssues } from '../config/problems.js';
 import { readYamlChecked } from '../config/yaml-file.js';
 import { IDENTIFIER, IDENTIFIER_RULE } from '../config/names.js';
-import { ConfigError } from '../errors.js';
-import type { ListenSpec, TransportLimits } from './transport/index.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { proxySchema, type ProxyConfig } from './proxy/config.js';
+import { pushWaitSchema, pushWaitSettings, type PushWaitConfig } from './proxy/push-wait-config.js';
+import { resolveSipAuthConfig, sipAuthConfigSchema, type SipAuthConfig } from './auth/config.js';
+import {
+  dataStoreSchema,
+  registrarSchema,
+  registrarSettings,
+  registrarStoreProblems,
+  type DataStoreConfig,
+  type RegistrarSettings,
+} from './registrar/config.js';
+import {
+  TlsFileError,
+  readTlsClientFiles,
+  readTlsFiles,
+  type ListenSpec,
+  type TlsClientOptions,
+  type TransportLimits,
+} from './transport/index.js';
+import { strictObject, wholeInRange as whole } from '../config/zod-rules.js';
 
 /*
  * The configuration of stg-sip-proxy: where to listen, and the limits on peers. Objects are strict (a misspelt key
  * is a problem), every problem is reported at once with its path, the value found and what was expected.
  */
-
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const known = `a known key (${Object.keys(shape).join(', ')})`;
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? known : undefined) });
-}
-
-const whole = (min: number, max: number, what: string) =>
-  z
-    .number()
-    .refine(
-      (value) => Number.isSafeInteger(value) && value >= min && value <= max,
-      `${what} (a whole number ${min}-${max})`,
-    );
 
 const specificAddress = z.string().superRefine((value, ctx) => {
   if (isIP(value) === 0) ctx.addIssue({ code: 'custom', input: value, message: 'an IPv4 or IPv6 address' });
@@ -36,10 +42,48 @@ const specificAddress = z.string().superRefine((value, ctx) => {
   }
 });
 
+const filePath = z.string().min(1, 'a file path');
+
+/** Certificate and key of a TLS or WSS listener; with caFile, clients must present a certificate from that CA. */
+const tlsFiles = strictObject({ certFile: filePath, keyFile: filePath, caFile: filePath.optional() });
+
 const listenEntry = strictObject({
-  transport: z.enum(['udp', 'tcp'], 'udp or tcp'),
+  transport: z.enum(['udp', 'tcp', 'tls', 'ws', 'wss'], 'udp or tcp or tls or ws or wss'),
   address: specificAddress,
   port: whole(0, 65535, 'a port, 0 for any free port'),
+  tls: tlsFiles.optional(),
+  /** Fed by HAProxy with send-proxy-v2: a PROXY header required on every connection (and refused elsewhere). */
+  behindProxy: z.boolean('true or false').optional(),
+  /** ws/wss: the HTTP path of the upgrade; any path when absent. */
+  path: z
+    .string()
+    .regex(/^\/[!-~]*$/, 'an HTTP path starting with / (printable ASCII, no spaces)')
+    .optional(),
+}).superRefine(
+  (entry, ctx) => {
+    const { transport, tls, behindProxy, path } = entry as Record<string, unknown>;
+    const problem = (key: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [key], input: (entry as Record<string, unknown>)[key], message });
+    const secure = transport === 'tls' || transport === 'wss';
+    if (secure && tls === undefined) problem('tls', `{ certFile, keyFile } for a ${String(transport)} listener`);
+    if (!secure && tls !== undefined && typeof transport === 'string')
+      problem('tls', 'no tls block: only tls and wss listeners have one');
+    if (transport === 'udp' && behindProxy === true) problem('behindProxy', 'false: HAProxy forwards streams, not UDP');
+    if (path !== undefined && transport !== 'ws' && transport !== 'wss')
+      problem('path', 'no path: only ws and wss listeners have one');
+  },
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+);
+
+/** Outgoing TLS (sips: targets): whom to trust (the system's CAs without caFile), our own certificate if any. */
+const tlsClient = strictObject({
+  caFile: filePath.optional(),
+  certFile: filePath.optional(),
+  keyFile: filePath.optional(),
+  /** false accepts any server certificate: for a lab only. */
+  verifyServer: z.boolean('true or false').optional(),
+}).refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), {
+  message: 'certFile and keyFile together, or neither',
 });
 
 const limits = strictObject({
@@ -51,6 +95,7 @@ const limits = strictObject({
   maxTcpConnections: whole(1, 1_000_000, 'connections'),
   tcpIdleTimeoutMs: whole(100, 86_400_000, 'milliseconds'),
   tcpConnectTimeoutMs: whole(100, 600_000, 'milliseconds'),
+  handshakeTimeoutMs: whole(100, 600_000, 'milliseconds'),
   tcpMaxQueuedBytes: whole(65536, 1 << 30, 'bytes'),
   udpReceiveBufferBytes: whole(65536, 1 << 30, 'bytes'),
   exemptSources: z.array(z.string().refine((value) => isIP(value) !== 0, 'an IPv4 or IPv6 address')),
@@ -69,7 +114,8 @@ export const sipProxyConfigSchema = strictObject({
           if (typeof entry !== 'object' || entry === null) return;
           const { transport, address, port } = entry as Record<string, unknown>;
           if (port === 0) return;
-          const key = `${String(transport)} ${String(address)} ${String(port)}`;
+          // TCP, TLS, WS and WSS listeners share the TCP port space.
+          const key = `${transport === 'udp' ? 'udp' : 'stream'} ${String(address)} ${String(port)}`;
           if (seen.has(key))
             ctx.addIssue({ code: 'custom', path: [index], input: entry, message: 'each address only once' });
           seen.add(key);
@@ -79,6 +125,17 @@ export const sipProxyConfigSchema = strictObject({
       { when: (payload) => Array.isArray(payload.value) },
     ),
   limits: limits.optional(),
+  /** The data Redis of the registrar (src/sip/registrar/config.ts). */
+  dataStore: dataStoreSchema.optional(),
+  /** REGISTER handling; without it REGISTER is not served here. */
+  registrar: registrarSchema.optional(),
+  /** The proxy core (src/sip/proxy/config.ts): domains, PBX targets, Record-Route, timer overrides. */
+  proxy: proxySchema.optional(),
+  /** Calls and messages waiting for a device woken by a push (src/sip/proxy/push-wait-config.ts). */
+  pushWait: pushWaitSchema.optional(),
+  tlsClient: tlsClient.optional(),
+  /** Digest authentication per domain (src/sip/auth/config.ts); nothing is challenged without it. */
+  auth: sipAuthConfigSchema.optional(),
   log: strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     /** A file to write to; standard output when absent. */
@@ -91,7 +148,13 @@ export interface SipProxyConfig {
   readonly node: string | undefined;
   readonly listen: readonly ListenSpec[];
   readonly limits: Partial<TransportLimits>;
+  readonly dataStore: DataStoreConfig | undefined;
+  readonly registrar: RegistrarSettings | undefined;
+  readonly proxy: ProxyConfig | undefined;
+  readonly pushWait: PushWaitConfig | undefined;
+  readonly tlsClient: TlsClientOptions | undefined;
   readonly log: { readonly level?: string | undefined; readonly file?: string | undefined };
+  readonly auth: SipAuthConfig | undefined;
 }
 
 /** Reads and checks a configuration file; throws ConfigError listing every problem. Paths resolve against its folder. */
@@ -100,22 +163,117 @@ export function loadSipProxyConfig(path: string): SipProxyConfig {
   const raw = readYamlChecked(absolute);
   if (!raw.ok) throw new ConfigError(absolute, raw.problems);
   const result = sipProxyConfigSchema.safeParse(raw.value, { reportInput: true });
-  if (!result.success) throw new ConfigError(absolute, problemsFromIssues(result.error.issues, raw.value));
-  const { node, listen, limits: given, log } = result.data;
-  const file = log?.file === undefined ? undefined : resolve(absolute, '..', log.file);
+  const storeProblems = registrarStoreProblems(raw.value);
+  if (!result.success || storeProblems.length > 0) {
+    const schemaProblems = result.success ? [] : problemsFromIssues(result.error.issues, raw.value);
+    throw new ConfigError(absolute, [...schemaProblems, ...storeProblems]);
+  }
+  const { node, listen, limits: given, tlsClient: client, log } = result.data;
+  const here = (file: string) => resolve(absolute, '..', file);
+  const file = log?.file === undefined ? undefined : here(log.file);
+  const entries = listen.map((entry) => {
+    const { tls, behindProxy, path: httpPath, ...plain } = entry;
+    return Object.freeze({
+      ...plain,
+      ...(tls ? { tls: Object.freeze(resolveFiles(tls, here)) } : {}),
+      ...(behindProxy !== undefined ? { behindProxy } : {}),
+      ...(httpPath !== undefined ? { path: httpPath } : {}),
+    });
+  });
+  const outgoing = client ? Object.freeze(resolveFiles(client, here)) : undefined;
+  const problems = tlsFileProblems(entries, outgoing, raw.value);
+  if (problems.length > 0) throw new ConfigError(absolute, problems);
   return Object.freeze({
     path: absolute,
     node,
-    listen: Object.freeze(listen.map((entry) => Object.freeze({ ...entry }))),
+    listen: Object.freeze(entries),
     limits: Object.freeze({ ...given }),
+    dataStore: result.data.dataStore
+      ? Object.freeze({
+          ...result.data.dataStore,
+          ...(result.data.dataStore.passwordFile ? { passwordFile: here(result.data.dataStore.passwordFile) } : {}),
+        })
+      : undefined,
+    registrar: result.data.registrar ? registrarSettings(result.data.registrar) : undefined,
+    proxy: result.data.proxy,
+    pushWait: result.data.pushWait,
+    tlsClient: outgoing,
     log: Object.freeze({ level: log?.level, file }),
+    auth: result.data.auth && resolveSipAuthConfig(result.data.auth, resolve(absolute, '..')),
   });
+}
+
+/** The same object with its certFile, keyFile and caFile resolved against the configuration's folder. */
+function resolveFiles<
+  T extends { certFile?: string | undefined; keyFile?: string | undefined; caFile?: string | undefined },
+>(files: T, here: (file: string) => string): T {
+  const resolved = { ...files };
+  for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
+    const value = files[key];
+    if (value !== undefined) resolved[key] = here(value) as T[typeof key];
+  }
+  return resolved;
+}
+
+/** Reads every TLS file now, so that a missing file or a key that does not match its certificate stops the start. */
+function tlsFileProblems(
+  listen: readonly ListenSpec[],
+  client: TlsClientOptions | undefined,
+  input: unknown,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const check = (where: string, read: () => unknown, written: Record<string, unknown> | undefined) => {
+    try {
+      read();
+    } catch (error) {
+      if (!(error instanceof TlsFileError)) throw error;
+      problems.push({
+        path: `${where}.${error.field}`,
+        value: written?.[error.field] ?? error.file,
+        expected: error.expected,
+      });
+    }
+  };
+  const source = (input ?? {}) as { listen?: { tls?: Record<string, unknown> }[]; tlsClient?: Record<string, unknown> };
+  listen.forEach((entry, index) => {
+    if (entry.tls) check(`listen[${index}].tls`, () => readTlsFiles(entry.tls!), source.listen?.[index]?.tls);
+  });
+  if (client) check('tlsClient', () => readTlsClientFiles(client), source.tlsClient);
+  return problems;
 }
 
 /** One line per setting, for `--check-config`. */
 export function describeSipProxyConfig(config: SipProxyConfig): string {
   const lines = [`${config.path}: configuration valid`];
-  for (const entry of config.listen) lines.push(`  listen ${entry.transport} ${entry.address} port ${entry.port}`);
+  for (const entry of config.listen) {
+    const marks = [
+      entry.behindProxy ? 'behind HAProxy (PROXY header required)' : '',
+      entry.path !== undefined ? `path ${entry.path}` : '',
+      entry.tls ? `certificate ${entry.tls.certFile}${entry.tls.caFile ? `, client CA ${entry.tls.caFile}` : ''}` : '',
+    ].filter(Boolean);
+    lines.push(`  listen ${entry.transport} ${entry.address} port ${entry.port}${marks.map((m) => `, ${m}`).join('')}`);
+  }
+  if (config.tlsClient) lines.push(`  tlsClient: ${JSON.stringify(config.tlsClient)}`);
   for (const [key, value] of Object.entries(config.limits)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
+  if (config.dataStore) lines.push(`  data Redis ${config.dataStore.host}:${config.dataStore.port}`);
+  if (config.registrar) {
+    const r = config.registrar;
+    lines.push(
+      `  registrar for ${r.domains.join(', ')}: expires ${r.minExpiresS}-${r.maxExpiresS} s (default ${r.defaultExpiresS}), ` +
+        `${r.maxContactsPerAor} contacts per AOR, ${r.maxInFlight} REGISTERs in flight${r.ownPath ? `, Path <${r.ownPath}>` : ''}`,
+    );
+  }
+  for (const target of config.proxy?.pbx?.targets ?? []) {
+    lines.push(`  pbx target ${target.transport} ${target.address} port ${target.port}`);
+  }
+  if (config.registrar && config.dataStore) {
+    const wait = pushWaitSettings(config.pushWait);
+    lines.push(
+      wait.enabled
+        ? `  push wait: calls ${wait.callTimeoutMs} ms, messages ${wait.messageTimeoutMs} ms, at most ${wait.maxPending} waiting, queue ${wait.queuePrefix}`
+        : '  push wait: off',
+    );
+  }
+  for (const domain of config.auth?.domains.values() ?? []) lines.push(`  auth ${domain.domain}: ${domain.mode}`);
   return lines.join('\n');
 }

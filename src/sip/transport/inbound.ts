@@ -11,7 +11,7 @@ import {
 import type { TransportCounters } from './counters.js';
 import { applyReceived } from './received.js';
 import type { SourceRateLimiter } from './source-limiter.js';
-import type { ConnectionEvents, TcpConnection } from './tcp-connection.js';
+import type { Flow, FlowEvents } from './flow.js';
 import type { MessageHandler, MessageSource } from './types.js';
 
 /**
@@ -50,8 +50,8 @@ export class Inbound {
     this.deliver(message, source);
   }
 
-  /** The events of TCP connections (the TCP transport adds its own bookkeeping on close). */
-  connectionEvents(): ConnectionEvents {
+  /** The events of stream flows (the stream transport adds its own bookkeeping on close). */
+  flowEvents(): FlowEvents {
     return {
       message: (connection, message) => {
         this.counters.received++;
@@ -75,11 +75,18 @@ export class Inbound {
           if (connection.write(response.toBuffer())) this.counters.sent++;
         });
       },
+      protocolError: (connection, reason) => {
+        this.counters.wsProtocolErrors++;
+        this.log.debug(
+          { sip: { peer: connection.remote, transport: connection.transport, problem: reason } },
+          'WebSocket protocol error: connection closed',
+        );
+      },
       closed: () => undefined,
       bug: (connection, error) => {
         this.log.error(
-          { err: error, sip: { peer: connection.remote } },
-          'reading a TCP stream threw: a bug; connection closed',
+          { err: error, sip: { peer: connection.remote, transport: connection.transport } },
+          'reading a stream threw: a bug; connection closed',
         );
       },
     };
@@ -131,14 +138,15 @@ export class Inbound {
   }
 }
 
-function sourceOf(connection: TcpConnection): MessageSource {
-  return {
-    transport: 'tcp',
-    address: connection.remote.address,
-    port: connection.remote.port,
-    local: connection.local,
-    connectionId: connection.id,
+function sourceOf(flow: Flow): MessageSource {
+  const source: MessageSource = {
+    transport: flow.transport,
+    address: flow.remote.address,
+    port: flow.remote.port,
+    local: flow.local,
+    connectionId: flow.id,
   };
+  return flow.proxy ? { ...source, proxy: flow.proxy } : source;
 }
 
 /** A datagram of CR, LF, spaces or NULs only: a NAT keep-alive (Linphone sends CRLFCRLF), not a message. */

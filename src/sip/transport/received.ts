@@ -16,15 +16,19 @@ export function applyReceived(request: SipMessage, source: MessageSource): void 
 }
 
 /**
- * Where a response goes (RFC 3261 18.2.2, RFC 3581 4): over TCP, on the connection the request came on, else to the
- * `received` address and the sent-by port; over UDP, to `received` (or the sent-by host) and `rport` (or the sent-by
- * port), from the socket the request reached. `via` is the response's top Via, `source` the request's source.
+ * Where a response goes (RFC 3261 18.2.2, RFC 3581 4): over a stream, on the connection the request came on, else to
+ * the `received` address and the sent-by port (TLS: a new connection there; WebSocket: nowhere, RFC 7118 5: only
+ * the flow leads back to a browser); over UDP, to `received` (or the sent-by host) and `rport` (or the sent-by port),
+ * from the socket the request reached. `via` is the response's top Via, `source` the request's source.
  */
 export function responseDestination(via: Via, source: MessageSource): Destination {
   const address = via.received ?? via.hostname;
-  if (source.transport === 'tcp') {
+  if (source.transport !== 'udp') {
+    const transport = source.transport;
     const connection = source.connectionId === undefined ? {} : { connectionId: source.connectionId };
-    return { transport: 'tcp', address, port: via.port ?? 5060, local: source.local, ...connection };
+    const onlyFlow = transport === 'ws' || transport === 'wss' ? { connectionOnly: true } : {};
+    const port = via.port ?? (transport === 'tls' || transport === 'wss' ? 5061 : 5060);
+    return { transport, address, port, local: source.local, ...connection, ...onlyFlow };
   }
   const rport = via.rport;
   const port = typeof rport === 'number' ? rport : (via.port ?? 5060);

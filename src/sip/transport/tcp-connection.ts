@@ -1,44 +1,43 @@
 import type { Socket } from 'node:net';
-import { StreamFramer, type ParseLimits, type SipMessage, type SipParseError } from '../message/index.js';
-import type { Endpoint } from './types.js';
-
-/** What a connection reports to the TCP transport. */
-export interface ConnectionEvents {
-  message(connection: TcpConnection, message: SipMessage): void;
-  keepAlive(connection: TcpConnection): void;
-  /** A message that could not be read; with `fatal` the connection is closing once the answer (if any) is written. */
-  malformed(connection: TcpConnection, error: SipParseError, fatal: boolean): void;
-  closed(connection: TcpConnection): void;
-  /** Parsing threw something other than SipParseError: a bug. The connection is closed; the process goes on. */
-  bug(connection: TcpConnection, error: unknown): void;
-}
+import { StreamFramer, type ParseLimits } from '../message/index.js';
+import type { Flow, FlowEvents, FlowInfo } from './flow.js';
 
 const CRLF = Buffer.from('\r\n');
 /** How long a closing connection may take to flush its last answer before it is destroyed. */
-const LINGER_MS = 2_000;
+export const LINGER_MS = 2_000;
 
 /**
- * One TCP connection, accepted or opened by us, with its framer and its id. The id is random and unguessable: the
- * registrar stores it with a binding (fs-conn-id) and a request can only be sent back on the same connection while
- * it lives.
+ * One TCP or TLS connection, accepted or opened by us, with its framer (RFC 3261 18.3: Content-Length framing) and
+ * its id. A TLS connection is the same thing over a TLSSocket, which is a Socket. A request can only be sent back on
+ * the same connection while it lives.
  */
-export class TcpConnection {
+export class TcpConnection implements Flow {
+  readonly id: string;
+  readonly transport: FlowInfo['transport'];
+  readonly remote: FlowInfo['remote'];
+  readonly local: FlowInfo['local'];
+  readonly accepted: boolean;
+  readonly proxy: FlowInfo['proxy'];
+  readonly serverName: string | undefined;
   private readonly framer: StreamFramer;
   private closing = false;
   private isClosed = false;
 
   constructor(
     private readonly socket: Socket,
-    readonly id: string,
-    readonly remote: Endpoint,
-    readonly local: Endpoint,
-    /** True when the peer connected to us. */
-    readonly accepted: boolean,
-    private readonly events: ConnectionEvents,
+    info: FlowInfo,
+    private readonly events: FlowEvents,
     limits: ParseLimits,
     idleTimeoutMs: number,
     private readonly maxQueuedBytes: number,
   ) {
+    this.id = info.id;
+    this.transport = info.transport;
+    this.remote = info.remote;
+    this.local = info.local;
+    this.accepted = info.accepted;
+    this.proxy = info.proxy;
+    this.serverName = info.serverName;
     this.framer = new StreamFramer(
       {
         message: (message) => events.message(this, message),
@@ -60,6 +59,8 @@ export class TcpConnection {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.markClosed());
+    // A socket handed over by the PROXY header reader is paused, with the bytes after the header put back.
+    socket.resume();
   }
 
   get open(): boolean {

@@ -12,7 +12,8 @@ import { TransportCounters } from './counters.js';
 import { Inbound } from './inbound.js';
 import { responseDestination } from './received.js';
 import { SourceRateLimiter } from './source-limiter.js';
-import { TcpTransport } from './tcp-transport.js';
+import { StreamTransport } from './stream-transport.js';
+import { clientTlsContext } from './tls-context.js';
 import {
   DEFAULT_TRANSPORT_LIMITS,
   SipTransportError,
@@ -20,6 +21,7 @@ import {
   type ListenSpec,
   type MessageHandler,
   type MessageSource,
+  type TlsClientOptions,
   type TransportLimits,
 } from './types.js';
 import { UdpListener } from './udp-listener.js';
@@ -29,11 +31,13 @@ const SWEEP_EVERY_MS = 10_000;
 export interface TransportLayerOptions {
   readonly listen: readonly ListenSpec[];
   readonly limits?: Partial<TransportLimits>;
+  /** How to connect out over TLS; without it, servers are verified against the system's CAs. */
+  readonly tlsClient?: TlsClientOptions | undefined;
   readonly log: Logger;
 }
 
 /**
- * The UDP and TCP transports of the proxy behind one event-style API: `onMessage(handler)` receives every well-formed
+ * The transports of the proxy (UDP, TCP, TLS, WS, WSS) behind one event-style API: `onMessage(handler)` receives every well-formed
  * message with its source (requests with received/rport already on their top Via), `send` and `sendResponse` send.
  *
  * Bad input never reaches the handler and never stops the transports: a malformed request whose Via, From, To,
@@ -47,13 +51,13 @@ export class SipTransportLayer {
   private readonly log: Logger;
   private readonly limiter: SourceRateLimiter;
   private readonly udp: UdpListener[] = [];
-  private readonly tcp: TcpTransport;
+  private readonly stream: StreamTransport;
   private readonly bound: ListenSpec[] = [];
   private readonly closedHandlers: ((connectionId: string) => void)[] = [];
   private readonly inbound: Inbound;
   private readonly sweeper: NodeJS.Timeout;
 
-  private constructor(limits: TransportLimits, log: Logger) {
+  private constructor(limits: TransportLimits, log: Logger, tlsClient: TlsClientOptions | undefined) {
     this.limits = limits;
     this.parseLimits = { maxMessageBytes: limits.maxMessageBytes, maxHeaders: limits.maxHeaders };
     this.log = log;
@@ -63,14 +67,22 @@ export class SipTransportLayer {
       limits.exemptSources,
     );
     this.inbound = new Inbound(this.counters, this.limiter, this.parseLimits, log);
-    this.tcp = new TcpTransport(limits, this.parseLimits, this.inbound.connectionEvents(), this.counters);
-    this.tcp.onClosed((id) => this.closedHandlers.forEach((handler) => handler(id)));
+    const client = tlsClient ? clientTlsContext(tlsClient) : { context: undefined, verify: true };
+    this.stream = new StreamTransport(limits, this.parseLimits, this.inbound.flowEvents(), this.counters, log, client);
+    this.stream.onClosed((id) => this.closedHandlers.forEach((handler) => handler(id)));
     this.sweeper = setInterval(() => this.limiter.sweep(), SWEEP_EVERY_MS).unref();
   }
 
-  /** Binds every listen address (all or nothing: on a failure the ones bound are closed and the error thrown). */
+  /**
+   * Binds every listen address (all or nothing: on a failure the ones bound are closed and the error thrown). TLS
+   * certificates and keys are read now: a file that cannot be read or used fails the start, naming the file.
+   */
   static async start(options: TransportLayerOptions): Promise<SipTransportLayer> {
-    const layer = new SipTransportLayer({ ...DEFAULT_TRANSPORT_LIMITS, ...options.limits }, options.log);
+    const layer = new SipTransportLayer(
+      { ...DEFAULT_TRANSPORT_LIMITS, ...options.limits },
+      options.log,
+      options.tlsClient,
+    );
     try {
       for (const spec of options.listen) await layer.bind(spec);
     } catch (error) {
@@ -85,7 +97,7 @@ export class SipTransportLayer {
     this.inbound.handler = handler;
   }
 
-  /** Called with the id of each TCP connection that closes (a registrar forgets flows with it). */
+  /** Called with the id of each flow (TCP, TLS, WS, WSS connection) that closes (a registrar forgets flows with it). */
   onConnectionClosed(handler: (connectionId: string) => void): void {
     this.closedHandlers.push(handler);
   }
@@ -100,9 +112,9 @@ export class SipTransportLayer {
     return this.udp.map((listener) => listener.receiveBufferBytes);
   }
 
-  /** True while the TCP connection with this id is open. */
+  /** True while the flow (TCP, TLS, WS or WSS connection) with this id is open. */
   hasConnection(connectionId: string): boolean {
-    return this.tcp.connection(connectionId)?.open ?? false;
+    return this.stream.flow(connectionId)?.open ?? false;
   }
 
   /** Sends a message or bytes; rejects with SipTransportError when it cannot. */
@@ -125,13 +137,7 @@ export class SipTransportLayer {
           );
         });
       } else {
-        await this.tcp.send(
-          bytes,
-          destination.address,
-          destination.port,
-          destination.connectionId,
-          destination.connectionOnly,
-        );
+        await this.stream.send(bytes, destination);
       }
       this.counters.sent++;
     } catch (error) {
@@ -158,7 +164,7 @@ export class SipTransportLayer {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.udp.map((listener) => listener.close()), this.tcp.close()]);
+    await Promise.all([...this.udp.map((listener) => listener.close()), this.stream.close()]);
   }
 
   private async bind(spec: ListenSpec): Promise<void> {
@@ -177,9 +183,13 @@ export class SipTransportLayer {
       this.bound.push({ transport: 'udp', ...listener.local });
       this.log.info({ listen: listener.local, receiveBufferBytes: listener.receiveBufferBytes }, 'listening on UDP');
     } else {
-      const local = await this.tcp.listen(spec.address, spec.port);
-      this.bound.push({ transport: 'tcp', ...local });
-      this.log.info({ listen: local }, 'listening on TCP');
+      const local = await this.stream.listen(spec);
+      const marks = {
+        ...(spec.behindProxy ? { behindProxy: true } : {}),
+        ...(spec.path !== undefined ? { path: spec.path } : {}),
+      };
+      this.bound.push({ transport: spec.transport, ...local, ...marks });
+      this.log.info({ listen: { ...local, ...marks } }, `listening on ${spec.transport.toUpperCase()}`);
     }
   }
 

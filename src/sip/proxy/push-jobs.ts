@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import { newJob, type PushJob } from '../../push/job.js';
+import type { PushKeys } from '../../push/keys.js';
+import { pushDestinations, targetFor, type PushTarget } from '../../push/push-target.js';
+import { enqueuePush } from '../../push/queue.js';
+import type { SipRequest, SipUri } from '../message/index.js';
+
+/** What a push job needs from a sleeping contact. */
+export interface PushableContact {
+  readonly uri: SipUri;
+  /** The binding's key in `fs:<aor>` (its +sip.instance, quotes kept): the job names the device with it. */
+  readonly key: string;
+}
+
+/**
+ * The push target of a contact, from its URI's push parameters (RFC 8599 or legacy, mapped as Flexisip does in
+ * src/push/push-target.ts), or why it has none. A message cannot use an APNs VoIP-only token.
+ */
+export function pushTargetOf(
+  uri: SipUri,
+  purpose: 'call' | 'message',
+): { ok: true; value: PushTarget } | { ok: false; error: string } {
+  const params = new Map<string, string>();
+  for (const { name } of uri.params) {
+    const key = name.toLowerCase();
+    if (!params.has(key)) params.set(key, uri.param(key) ?? '');
+  }
+  const destinations = pushDestinations(params);
+  if (!destinations.ok) return destinations;
+  return targetFor(destinations.value, purpose);
+}
+
+/** The job that wakes one device for one request: the caller and the Call-ID the app matches the INVITE with. */
+export function jobFor(
+  aor: string,
+  contact: PushableContact,
+  target: PushTarget,
+  request: SipRequest,
+  timeoutMs: number,
+): PushJob {
+  const from = request.from();
+  return newJob({
+    kind: request.method === 'MESSAGE' ? 'message' : 'call',
+    aor,
+    instance: contact.key,
+    target,
+    call: {
+      callId: request.callId(),
+      fromUri: from.uri.toString(),
+      displayName: from.display ?? '',
+    },
+    timeoutMs,
+  });
+}
+
+/** Queues a job on the workers' stream (src/push/queue.ts); the proxy never talks to a provider itself. */
+export async function queueJob(redis: Redis, keys: PushKeys, job: PushJob): Promise<void> {
+  await enqueuePush(redis, keys, job);
+}
