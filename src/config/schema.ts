@@ -4,6 +4,7 @@ import { IDENTIFIER, IDENTIFIER_RULE, PORT_RULE } from './names.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_TIMINGS, KERNEL_LIFETIME_SLACK_MS } from './defaults.js';
 import { DNS_DEFAULTS } from '../dns/defaults.js';
 import { dnsExternalKeyFileField, externalDnsSchema } from '../dns/external/config.js';
+import { strictObject, wholeNumber } from './zod-rules.js';
 
 /*
  * One schema for both configuration files; the TypeScript types are inferred from it, so the checked shape and the
@@ -16,19 +17,10 @@ import { dnsExternalKeyFileField, externalDnsSchema } from '../dns/external/conf
  * Custom issues set `input` to the value at their path: problems.ts shows it when the file leaves the key out.
  */
 
-/** A strict object whose unknown-key problem lists the keys it knows. */
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const known = `a known key (${Object.keys(shape).join(', ')})`;
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? known : undefined) });
-}
-
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null;
 const objectValue = { when: (payload: z.core.ParsePayload) => isObject(payload.value) };
 const arrayValue = { when: (payload: z.core.ParsePayload) => Array.isArray(payload.value) };
-
-/** A whole number (see above for why not `.int()`). */
-const wholeNumber = (message: string) => z.number().refine((value) => Number.isSafeInteger(value), message);
 
 const identifier = z.string().regex(IDENTIFIER, IDENTIFIER_RULE);
 const port = wholeNumber('a whole port number').min(1, PORT_RULE).max(65535, PORT_RULE);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { problemsFromIssues } from '../config/problems.js';
 import { readYamlChecked } from '../config/yaml-file.js';
 import { ConfigError } from '../errors.js';
+import { strictObject, wholeNumber as whole } from '../config/zod-rules.js';
 
 /*
  * The push workers' own file (`stg-push-worker --push-config FILE`): queue settings, retry policy, the metrics
@@ -15,13 +16,6 @@ import { ConfigError } from '../errors.js';
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const known = `a known key (${Object.keys(shape).join(', ')})`;
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? known : undefined) });
-}
-
-/** A whole number; not zod's `.int()`, whose failure would hide every other problem of the object (schema.ts). */
-const whole = (message: string) => z.number().refine((value) => Number.isSafeInteger(value), message);
 const positiveMs = whole('whole milliseconds').min(1, 'a positive number of milliseconds');
 const filePath = z.string().min(1, 'a file path');
 const httpsUrl = z

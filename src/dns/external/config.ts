@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { PORT_RULE } from '../../config/names.js';
 import { problemsFromIssues } from '../../config/problems.js';
+import { strictObject, wholeNumber } from '../../config/zod-rules.js';
 
 /*
  * The optional `dns.external` block of the cluster definition: which authoritative server the leader updates with
@@ -12,15 +13,6 @@ import { problemsFromIssues } from '../../config/problems.js';
  * Every name and host ends up on a line of the nsupdate script, so the rules below also keep a newline or a space
  * from ever reaching it.
  */
-
-/** A whole number (not zod's `.int()`, which stops the other checks; see config/schema.ts). */
-const wholeNumber = (message: string) => z.number().refine((value) => Number.isSafeInteger(value), message);
-
-/** A strict object whose unknown-key problem lists the keys it knows. */
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  const known = `a known key (${Object.keys(shape).join(', ')})`;
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? known : undefined) });
-}
 
 const HOST = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
 const ZONE = /^([a-z0-9_-]+\.)*[a-z]{2,}\.?$/i;
