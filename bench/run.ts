@@ -16,7 +16,17 @@ export interface BenchResult {
 
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const [name, ...args] = process.argv.slice(2);
-const known = ['election-local', 'failover-local', 'failover-netns', 'dns', 'push-send'];
+const known = [
+  'election-local',
+  'failover-local',
+  'failover-netns',
+  'dns',
+  'push-send',
+  'sip-register',
+  'sip-calls',
+  'sip-tls-flows',
+  'push-wakeup',
+];
 if (!name || !known.includes(name)) {
   process.stderr.write(`usage: npm run bench -- NAME [options]\nbenchmarks: ${known.join(', ')}\n`);
   process.exit(2);
