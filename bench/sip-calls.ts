@@ -187,7 +187,12 @@ async function runStep(options: {
     ],
     dir,
   );
-  const [callerResult, calleeResult] = await Promise.all([caller, callee.catch(() => ({ output: '', cpuSeconds: 0 }))]);
+  const callerResult = await caller.done;
+  // The caller's statistics decide the step; the callee gets a moment to finish its last calls, then is stopped.
+  const grace = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000));
+  const calleeFinished = callee.done.catch(() => ({ output: '', cpuSeconds: 0 }));
+  if ((await Promise.race([calleeFinished, grace])) === undefined) callee.stop();
+  const calleeResult = await calleeFinished;
   const periods = readStats(statFile);
   const seconds = periods.seconds ?? stepSeconds;
   const ok = count(callerResult.output, 'Successful call');
@@ -224,14 +229,20 @@ async function registerDevice(port: number, proxyAt: string, dir: string): Promi
       ...['-m', '1', '-timeout', '10s', '-timeout_error', '-nostdin', proxyAt],
     ],
     dir,
-  );
+  ).done;
   if (count(result.output, 'Successful call') !== 1) throw new Error(`the device did not register:\n${result.output}`);
 }
 
-/** Runs SIPp to its end: the tail of its output (the final screen) and the CPU seconds it used (sampled). */
-function runSipp(args: string[], cwd: string): Promise<{ output: string; cpuSeconds: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+interface SippRun {
+  readonly done: Promise<{ output: string; cpuSeconds: number }>;
+  /** Ends it (SIGKILL, by its PID): a SIPp server whose peer is done may wait tens of seconds for stray messages. */
+  stop(): void;
+}
+
+/** Runs SIPp: the tail of its output (the final screen) and the CPU seconds it used (sampled), once it ends. */
+function runSipp(args: string[], cwd: string): SippRun {
+  const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<{ output: string; cpuSeconds: number }>((resolve, reject) => {
     let out = '';
     let used = 0;
     const sample = setInterval(() => {
@@ -255,6 +266,12 @@ function runSipp(args: string[], cwd: string): Promise<{ output: string; cpuSeco
       resolve({ output: out, cpuSeconds: used });
     });
   });
+  return {
+    done,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 /**

@@ -1,18 +1,12 @@
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
-import type {
-  ClientTransaction,
-  Clock,
-  InviteClientTransaction,
-  ServerTransaction,
-  TimerHandle,
-  TransactionLayer,
-} from '../transaction/index.js';
+import type { Clock, ServerTransaction, TransactionLayer } from '../transaction/index.js';
 import { detached } from '../transaction/index.js';
 import type { Destination, ListenSpec, MessageSource } from '../transport/index.js';
 import { bestResponse, localResponse } from './best-response.js';
 import type { BranchTarget } from './branch-target.js';
+import { Branch } from './branch.js';
 import { flowOf, type FlowTokens } from './flow-token.js';
 import { forwardedCopy, ourVia, recordRouteValue } from './forward.js';
 import type { LocalIdentity } from './local-identity.js';
@@ -37,28 +31,6 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
 /** A status after which the next PBX is tried: the PBX is down or overloaded, not the call refused. */
 const FAILOVER_STATUSES = new Set([408, 503]);
-
-class Branch {
-  state: 'starting' | 'pending' | 'done' = 'starting';
-  request: SipRequest | undefined;
-  transaction: ClientTransaction | undefined;
-  provisional = false;
-  timerC: TimerHandle | undefined;
-  failover: TimerHandle | undefined;
-
-  constructor(readonly target: BranchTarget) {}
-
-  stopTimers(): void {
-    this.timerC?.cancel();
-    this.failover?.cancel();
-    this.timerC = this.failover = undefined;
-  }
-
-  /** INVITE only: CANCEL now if a provisional came, else as soon as one comes. */
-  cancel(): void {
-    (this.transaction as InviteClientTransaction | undefined)?.cancel?.();
-  }
-}
 
 /**
  * The response context of one request (RFC 3261 16.7): its branches, the final responses collected, and what goes
