@@ -1,7 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/index.js';
 import type { Destination } from '../transport/index.js';
-import type { TimerHandle } from './clock.js';
 import { isReliable, type TransactionContext } from './context.js';
+import { StateTimers } from './state-timers.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -29,9 +29,8 @@ export abstract class ClientTransaction {
   private held: SipRequest | undefined;
   /** The request as sent; released once no retransmission can follow (a call keeps its transactions for 32 s). */
   protected bytes: Buffer;
-  /** The retransmission timer (A, E, G: each firing sets the next) and the timer that ends the state (B, D, F, H...). */
-  private repeat: TimerHandle | undefined;
-  private ending: TimerHandle | undefined;
+  /** The retransmission timer and the timer that ends the state. */
+  private readonly timers: StateTimers;
 
   constructor(
     readonly key: string,
@@ -46,6 +45,7 @@ export abstract class ClientTransaction {
     this.method = request.method;
     this.reliable = isReliable(destination);
     this.bytes = request.toBuffer();
+    this.timers = new StateTimers(context.clock);
   }
 
   /** The request sent, until the transaction settles (final response); reading it later is a bug. */
@@ -87,19 +87,7 @@ export abstract class ClientTransaction {
 
   /** Sets the state's ending timer, or with `repeating` the retransmission timer; ms 0 ends after this event. */
   protected after(ms: number, fire: () => void, repeating = false): void {
-    if (ms <= 0) {
-      // A zero timer (reliable transport) still ends the transaction after the current event, not inside it.
-      queueMicrotask(fire);
-      return;
-    }
-    const handle = this.context.clock.setTimer(ms, fire);
-    if (repeating) {
-      this.repeat?.cancel();
-      this.repeat = handle;
-    } else {
-      this.ending?.cancel();
-      this.ending = handle;
-    }
+    this.timers.after(ms, fire, repeating);
   }
 
   /** The transaction has its final response: neither the request nor its bytes are needed any more. */
@@ -114,9 +102,7 @@ export abstract class ClientTransaction {
   }
 
   protected cancelTimers(): void {
-    this.repeat?.cancel();
-    this.ending?.cancel();
-    this.repeat = this.ending = undefined;
+    this.timers.cancel();
   }
 
   protected timedOut(): void {

@@ -1,7 +1,8 @@
 import type { SipRequest, SipResponse } from '../message/index.js';
 import { responseDestination, type Destination, type MessageSource } from '../transport/index.js';
-import { detached, type TimerHandle } from './clock.js';
+import { detached } from './clock.js';
 import { isReliable, type TransactionContext } from './context.js';
+import { StateTimers } from './state-timers.js';
 import { keptCopy } from './kept-bytes.js';
 
 /** What a server transaction tells its transaction user (the proxy core). Each callback is optional. */
@@ -32,9 +33,8 @@ export abstract class ServerTransaction {
   /** The last response sent, as bytes: a retransmitted request gets it again, unchanged. */
   protected lastSent: Buffer | undefined;
   protected lastStatus = 0;
-  /** The retransmission timer (A, E, G: each firing sets the next) and the timer that ends the state (B, D, F, H...). */
-  private repeat: TimerHandle | undefined;
-  private ending: TimerHandle | undefined;
+  /** The retransmission timer and the timer that ends the state. */
+  private readonly timers: StateTimers;
 
   constructor(
     readonly key: string,
@@ -50,6 +50,7 @@ export abstract class ServerTransaction {
     const destination = responseDestination(request.topVia(), source);
     this.destination = { ...destination, address: detached(destination.address) };
     this.reliable = isReliable(this.destination);
+    this.timers = new StateTimers(context.clock);
   }
 
   /** The request, until the transaction is answered (a final response sent); reading it later is a bug. */
@@ -106,25 +107,11 @@ export abstract class ServerTransaction {
 
   /** Sets the state's ending timer, or with `repeating` the retransmission timer; ms 0 ends after this event. */
   protected after(ms: number, fire: () => void, repeating = false): void {
-    if (ms <= 0) {
-      // A zero timer (reliable transport) still ends the transaction after the current event, not inside it.
-      queueMicrotask(fire);
-      return;
-    }
-    const handle = this.context.clock.setTimer(ms, fire);
-    if (repeating) {
-      this.repeat?.cancel();
-      this.repeat = handle;
-    } else {
-      this.ending?.cancel();
-      this.ending = handle;
-    }
+    this.timers.after(ms, fire, repeating);
   }
 
   protected cancelTimers(): void {
-    this.repeat?.cancel();
-    this.ending?.cancel();
-    this.repeat = this.ending = undefined;
+    this.timers.cancel();
   }
 
   terminate(): void {
