@@ -19,8 +19,11 @@ const apnsTarget = z.strictObject({
 
 export const pushJobSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
-  /** call: an INVITE waits for the device; message: a MESSAGE does; test: `clusterctl push test` (sent as a call). */
-  kind: z.enum(['call', 'message', 'test']),
+  /**
+   * call: an INVITE waits for the device; message: a MESSAGE does; test: `clusterctl push test` (sent as a call);
+   * cancel: the caller cancelled a call the device was pushed for (a visible "missed call", never a VoIP push).
+   */
+  kind: z.enum(['call', 'message', 'test', 'cancel']),
   /** The address of record (`user@host`) and the binding's key in `fs:<aor>` (its +sip.instance, quotes kept). */
   aor: z.string().min(1),
   instance: z.string().min(1),
@@ -30,7 +33,10 @@ export const pushJobSchema = z.strictObject({
     callId: z.string(),
     fromUri: z.string(),
     displayName: z.string(),
-    /** The alert's localisation key: IC_MSG for a call, IM_MSG for a message (Linphone's defaults). */
+    /**
+     * The alert's localisation key: IC_MSG for a call, IM_MSG for a message (Linphone's defaults); for a cancel,
+     * the device's `pn-missing-call-str` or Flexisip's default "Missing call".
+     */
     locKey: z.string(),
   }),
   /** Wall-clock milliseconds: when it was queued, and when it stops being useful (queued + call timeout). */
@@ -54,6 +60,14 @@ export interface NewJob {
   now?: number;
 }
 
+/** Linphone's keys for a call and a message; Flexisip's default text for a cancelled call. */
+const DEFAULT_LOC_KEYS: Record<PushJob['kind'], string> = {
+  call: 'IC_MSG',
+  test: 'IC_MSG',
+  message: 'IM_MSG',
+  cancel: 'Missing call',
+};
+
 export function newJob(input: NewJob): PushJob {
   const queuedAt = input.now ?? Date.now();
   return {
@@ -66,7 +80,7 @@ export function newJob(input: NewJob): PushJob {
       callId: input.call.callId,
       fromUri: input.call.fromUri,
       displayName: input.call.displayName ?? '',
-      locKey: input.call.locKey ?? (input.kind === 'message' ? 'IM_MSG' : 'IC_MSG'),
+      locKey: input.call.locKey ?? DEFAULT_LOC_KEYS[input.kind],
     },
     queuedAt,
     deadline: queuedAt + input.timeoutMs,

@@ -23,7 +23,7 @@ test.after.always(async () => {
 });
 
 let seed = 100;
-function apnsJob(overrides: Partial<ApnsTarget> = {}, timeoutMs = 30_000): PushJob {
+function apnsJob(overrides: Partial<ApnsTarget> = {}, timeoutMs = 30_000, kind: PushJob['kind'] = 'call'): PushJob {
   const target: ApnsTarget = {
     provider: 'apns',
     environment: 'production',
@@ -34,7 +34,7 @@ function apnsJob(overrides: Partial<ApnsTarget> = {}, timeoutMs = 30_000): PushJ
     ...overrides,
   };
   return newJob({
-    kind: 'call',
+    kind,
     aor: '6109*01@sips.example.es',
     instance: '"<urn:uuid:0a0b0c0d-0000-4000-8000-000000000001>"',
     target,
@@ -172,6 +172,24 @@ test.serial('the emulator refuses a provider token with a bad signature, and one
   t.like(await raw({ ...headers, authorization: `bearer ${await providerToken(teamKey())}` }, { token }), {
     status: 200,
   });
+});
+
+test.serial('a cancelled call goes as an alert to the remote token, never as a VoIP push', async (t) => {
+  const { providers } = await providersFrom(bed.configFile);
+  t.teardown(() => providers.apns?.close());
+  const alert = apnsJob({ service: 'remote' }, 30_000, 'cancel');
+  const device = deviceFor(alert);
+  const result = await providers.apns!.send(alert, context(alert));
+  t.is(result.kind, 'accepted', result.answer);
+  const [push] = await device.waitForPushes(1);
+  t.is(push!.headers['apns-push-type'], 'alert');
+  t.is(push!.headers['apns-topic'], BED.bundle);
+  t.like(push!.payload, { aps: { alert: { 'loc-key': 'Missing call' } }, 'call-id': 'abc@pbx' });
+
+  const voip = apnsJob({}, 30_000, 'cancel');
+  const voipDevice = deviceFor(voip);
+  t.like(await providers.apns!.send(voip, context(voip)), { kind: 'rejected', reason: 'bad-request' });
+  t.is(voipDevice.pushes.length, 0, 'nothing reached APNs');
 });
 
 test.serial(

@@ -245,6 +245,11 @@ test.serial('CANCEL during the wait: 200 for the CANCEL, 487 for the INVITE, the
   await pbx.next('200 for the CANCEL', responseTo(callId, 200, 'CANCEL'));
   await pbx.next('487 for the INVITE', responseTo(callId, 487));
   await nothingLeftWaiting(proxyA, device.aor);
+  // The app that was woken for the call is told it is gone: a second push, same Call-ID, the missed-call text.
+  const [call, cancelled] = await emulated.waitForPushes(2);
+  const data = (push: typeof call) => (push!.payload as { android: { data: Record<string, string> } }).android.data;
+  t.is(data(call)['loc-key'], 'IC_MSG');
+  t.like(data(cancelled), { 'call-id': callId, 'loc-key': 'Missing call' });
   // Waking now, the device must not get the cancelled call.
   await device.register(proxyA.listener('tcp'));
   t.is(device.count('INVITE', callId), 0);

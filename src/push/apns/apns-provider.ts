@@ -63,6 +63,10 @@ export class ApnsProvider implements PushProvider {
     const target = job.target;
     if (target.provider !== 'apns') throw new Error('ApnsProvider.send: not an APNs target');
     if (!DEVICE_TOKEN.test(target.token)) return { kind: 'invalid-token', status: 0, answer: 'not a hex device token' };
+    if (job.kind === 'cancel' && target.service === 'voip') {
+      // iOS kills an app that reports no new call for a VoIP push: a cancelled call is announced by an alert only.
+      return { kind: 'rejected', answer: 'a cancelled call is never sent as a VoIP push', reason: 'bad-request' };
+    }
     const route = this.originFor(target);
     if (!route) {
       return {

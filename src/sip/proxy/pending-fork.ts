@@ -4,7 +4,7 @@ import { createResponse, type SipResponse } from '../message/index.js';
 import type { Clock, TimerHandle } from '../transaction/index.js';
 import type { BranchTarget } from './branch-target.js';
 import type { Upstream, WaitingRequest } from './contact-lookup.js';
-import { jobFor, pushTargetOf } from './push-jobs.js';
+import { cancelJobFor, cancelTargetOf, jobFor, pushTargetOf } from './push-jobs.js';
 import type { PushWaitSettings } from './push-wait-config.js';
 import { keyOf, signatureOf, WokenBranch, type WakeContact } from './woken-branch.js';
 
@@ -48,8 +48,8 @@ export class PendingFork {
   private readonly branches = new Map<string, WokenBranch>();
   /** The registrations seen when the request arrived: publishing these again is not a wake-up. */
   private readonly asleep = new Map<string, string>();
-  /** Devices (binding keys) a push was queued for. */
-  private readonly pushed = new Set<string>();
+  /** Devices (binding keys) a push was queued for, with the contact it went to. */
+  private readonly pushed = new Map<string, WakeContact>();
   private timer: TimerHandle | undefined;
   private subscription: { close(): void } | undefined;
   private finished = false;
@@ -107,10 +107,31 @@ export class PendingFork {
     this.reread();
   }
 
-  /** The caller's CANCEL: the branches are cancelled and the request ends with 487. */
+  /**
+   * The caller's CANCEL: the branches are cancelled and the request ends with 487. A device that was pushed and has
+   * not been reached since is told the call is gone (its app would otherwise ring for a call that no longer exists);
+   * a device that got the INVITE gets the CANCEL on its branch instead.
+   */
   cancel(): void {
-    // FCM and APNs payloads of src/push have no "call cancelled" kind yet: the app's own timeout stops the ringing.
+    const unreached = [...this.pushed].filter(([key]) => {
+      const branch = this.branches.get(key);
+      return branch === undefined || branch.stale;
+    });
     this.end('cancelled', 487);
+    if (this.waiting.request.method !== 'INVITE') return;
+    for (const [key, contact] of unreached) this.pushCancel(key, contact);
+  }
+
+  /** Queues the "call cancelled" push to a device pushed for this call, when its provider can show one. */
+  private pushCancel(key: string, contact: WakeContact): void {
+    const { request, aor } = this.waiting;
+    const target = cancelTargetOf(contact.uri);
+    if (!target.ok) {
+      this.services.log.info({ sip: { aor, callId: this.callId, device: key } }, `no cancel push: ${target.error}`);
+      return;
+    }
+    const job = cancelJobFor(aor, { uri: contact.uri, key }, target.value, request, this.timeoutMs);
+    this.queueJob(job, key);
   }
 
   /** Queues the push that wakes this device, once per device and request; the first one tells the caller. */
@@ -120,19 +141,23 @@ export class PendingFork {
     const { request, aor, transaction } = this.waiting;
     const target = pushTargetOf(contact.uri, request.method === 'MESSAGE' ? 'message' : 'call');
     if (!target.ok) return;
-    this.pushed.add(key);
+    this.pushed.set(key, contact);
     const provisional = this.services.settings.provisional;
     if (this.pushed.size === 1 && request.method === 'INVITE' && provisional && !transaction.answered) {
       transaction.respond(createResponse(request, provisional.status, provisional.reason));
     }
-    const job = jobFor(aor, { uri: contact.uri, key }, target.value, request, this.timeoutMs);
+    this.queueJob(jobFor(aor, { uri: contact.uri, key }, target.value, request, this.timeoutMs), key);
+  }
+
+  private queueJob(job: PushJob, key: string): void {
+    const { aor } = this.waiting;
     this.services.queue(job).then(
       () => this.services.pushQueued(true),
       (error: unknown) => {
         this.services.pushQueued(false);
         this.services.log.warn(
           { err: error, sip: { aor, callId: this.callId } },
-          `push for ${key} not queued: ${(error as Error).message}`,
+          `${job.kind} push for ${key} not queued: ${(error as Error).message}`,
         );
       },
     );

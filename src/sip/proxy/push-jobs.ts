@@ -30,6 +30,44 @@ export function pushTargetOf(
   return targetFor(destinations.value, purpose);
 }
 
+/**
+ * The target of the "call cancelled" push for a contact pushed for a call, or why there is none. It is a visible
+ * notification: FCM's data push, or APNs' remote (alert) token; never a VoIP push, which must report a new call.
+ */
+export function cancelTargetOf(uri: SipUri): { ok: true; value: PushTarget } | { ok: false; error: string } {
+  const target = pushTargetOf(uri, 'message');
+  if (target.ok) return target;
+  return { ok: false, error: 'the app registered only a VoIP token: a cancelled call cannot be announced' };
+}
+
+/**
+ * The "call cancelled" job: the same Call-ID and caller as the call's push, the device's `pn-missing-call-str` (or
+ * Flexisip's default) as the text. It stays useful as long as the call would have rung.
+ */
+export function cancelJobFor(
+  aor: string,
+  contact: PushableContact,
+  target: PushTarget,
+  request: SipRequest,
+  timeoutMs: number,
+): PushJob {
+  const from = request.from();
+  const text = decoded(contact.uri.param('pn-missing-call-str'));
+  return newJob({
+    kind: 'cancel',
+    aor,
+    instance: contact.key,
+    target,
+    call: {
+      callId: request.callId(),
+      fromUri: from.uri.toString(),
+      displayName: from.display ?? '',
+      ...(text ? { locKey: text } : {}),
+    },
+    timeoutMs,
+  });
+}
+
 /** The job that wakes one device for one request: the caller and the Call-ID the app matches the INVITE with. */
 export function jobFor(
   aor: string,
@@ -56,4 +94,14 @@ export function jobFor(
 /** Queues a job on the workers' stream (src/push/queue.ts); the proxy never talks to a provider itself. */
 export async function queueJob(redis: Redis, keys: PushKeys, job: PushJob): Promise<void> {
   await enqueuePush(redis, keys, job);
+}
+
+/** A URI parameter's text (`Missed%20call`): undefined when absent, empty or not valid percent-encoding. */
+function decoded(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

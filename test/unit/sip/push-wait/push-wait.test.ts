@@ -168,6 +168,56 @@ test('CANCEL during the wait: 200 for the CANCEL, 487 for the INVITE, unsubscrib
   t.is(s.waits.size, 0);
   t.is(s.waits.counters.cancelled, 1);
   t.is(s.listeners.size, 0);
+  // The device was pushed and never reached: its app is told the call is gone, with the call's Call-ID.
+  t.deepEqual(
+    s.jobs.map((job) => job.kind),
+    ['call', 'cancel'],
+  );
+  const cancel = s.jobs[1]!;
+  t.is(cancel.call.callId, 'c-4');
+  t.is(cancel.call.locKey, 'Missing call');
+  t.deepEqual(cancel.target, s.jobs[0]!.target);
+});
+
+test('the cancel push: the text of pn-missing-call-str; none for a VoIP-only iOS app; none for a device reached', async (t) => {
+  const withText = setup();
+  const text = { ...device('198.51.100.1', 'gone', 1) };
+  withText.contacts.byAor.set(AOR, [
+    { ...text, uri: contact(`${text.uri.toString()};pn-missing-call-str=Llamada%20perdida`).uri },
+  ]);
+  await withText.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-5', branch: 'z9hG4bKc5' }));
+  await withText.deliver(requestText('CANCEL', `sip:${AOR}`, { callId: 'c-5', branch: 'z9hG4bKc5' }));
+  t.is(withText.jobs[1]?.call.locKey, 'Llamada perdida');
+
+  const voipOnly = setup();
+  voipOnly.contacts.byAor.set(AOR, [
+    contact(
+      'sip:bob@198.51.100.1:40000;transport=tcp;pn-provider=apns;pn-prid=00fc13adff78:voip;pn-param=ABCD1234.org.linphone.phone.voip',
+      { connectionId: 'gone', instance: FIELD },
+    ),
+  ]);
+  await voipOnly.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-6', branch: 'z9hG4bKc6' }));
+  await voipOnly.deliver(requestText('CANCEL', `sip:${AOR}`, { callId: 'c-6', branch: 'z9hG4bKc6' }));
+  t.deepEqual(
+    voipOnly.jobs.map((job) => `${job.kind} ${job.target.provider === 'apns' ? job.target.service : ''}`),
+    ['call voip'],
+    'a VoIP push cannot announce a cancelled call',
+  );
+
+  const reached = setup();
+  reached.contacts.byAor.set(AOR, [device('198.51.100.1', 'gone', 1)]);
+  await reached.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-7', branch: 'z9hG4bKc7' }));
+  await reached.wake(device('198.51.100.2', 'c2', 2));
+  const invites = reached.transport.requestsTo('198.51.100.2', 'INVITE');
+  t.is(invites.length, 1);
+  reached.layer.receive(answer(invites[0]!, 180), { ...fromPbx(), address: '198.51.100.2' });
+  await settle();
+  await reached.deliver(requestText('CANCEL', `sip:${AOR}`, { callId: 'c-7', branch: 'z9hG4bKc7' }));
+  t.is(reached.transport.requestsTo('198.51.100.2', 'CANCEL').length, 1, 'the woken device gets the CANCEL');
+  t.deepEqual(
+    reached.jobs.map((job) => job.kind),
+    ['call'],
+  );
 });
 
 test('beyond maxPending, a new request gets 503 with Retry-After', async (t) => {
