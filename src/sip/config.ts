@@ -25,6 +25,7 @@ import {
   type TransportLimits,
 } from './transport/index.js';
 import { strictObject, wholeInRange as whole } from '../config/zod-rules.js';
+import { statusSchema, type StatusConfig } from './status/config.js';
 
 /*
  * The configuration of stg-sip-proxy: where to listen, and the limits on peers. Objects are strict (a misspelt key
@@ -136,6 +137,8 @@ export const sipProxyConfigSchema = strictObject({
   tlsClient: tlsClient.optional(),
   /** Digest authentication per domain (src/sip/auth/config.ts); nothing is challenged without it. */
   auth: sipAuthConfigSchema.optional(),
+  /** The HTTP endpoint for the local agent: /metrics, /status, /health (src/sip/status/config.ts). */
+  status: statusSchema.optional(),
   log: strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     /** A file to write to; standard output when absent. */
@@ -155,6 +158,7 @@ export interface SipProxyConfig {
   readonly tlsClient: TlsClientOptions | undefined;
   readonly log: { readonly level?: string | undefined; readonly file?: string | undefined };
   readonly auth: SipAuthConfig | undefined;
+  readonly status: StatusConfig | undefined;
 }
 
 /** Reads and checks a configuration file; throws ConfigError listing every problem. Paths resolve against its folder. */
@@ -200,6 +204,7 @@ export function loadSipProxyConfig(path: string): SipProxyConfig {
     tlsClient: outgoing,
     log: Object.freeze({ level: log?.level, file }),
     auth: result.data.auth && resolveSipAuthConfig(result.data.auth, resolve(absolute, '..')),
+    status: result.data.status && Object.freeze({ ...result.data.status }),
   });
 }
 
@@ -275,5 +280,7 @@ export function describeSipProxyConfig(config: SipProxyConfig): string {
     );
   }
   for (const domain of config.auth?.domains.values() ?? []) lines.push(`  auth ${domain.domain}: ${domain.mode}`);
+  if (config.status)
+    lines.push(`  status endpoint ${config.status.address} port ${config.status.port}: /metrics, /status, /health`);
   return lines.join('\n');
 }

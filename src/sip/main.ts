@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { createRootLogger } from '../log.js';
+import { startRequestGuard, startSipAuth, type SipAuth } from './auth/index.js';
 import { describeSipProxyConfig, loadSipProxyConfig, type SipProxyConfig } from './config.js';
 import { startPushWaits } from './proxy/push-wait-start.js';
 import { startProxyCore } from './proxy/start.js';
 import { startRegistrar, withRegistrar } from './registrar/index.js';
+import { startSipStatus } from './status/index.js';
 import { SipTransportLayer } from './transport/index.js';
 
 /** sysexits' EX_CONFIG, as stg-agent uses: retrying cannot help. */
@@ -25,6 +27,17 @@ async function run(config: SipProxyConfig): Promise<void> {
   const root = createRootLogger(config.node ? { node: config.node } : {}, config.log.file);
   if (config.log.level) root.level = config.log.level;
   const log = root.child({ component: 'sip-proxy' });
+  // Issue 6: the credentials files are read before anything listens: a bad one stops the start, naming the file.
+  const authLog = root.child({ component: 'sip-auth' });
+  let auth: SipAuth | undefined;
+  try {
+    auth = config.auth && startSipAuth(config.auth, authLog);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`stg-sip-proxy: invalid configuration, nothing started.\n${error.message}\n`);
+    root.flush(() => process.exit(EXIT_BAD_CONFIG));
+    return;
+  }
   let transports: SipTransportLayer;
   try {
     transports = await SipTransportLayer.start({
@@ -72,8 +85,32 @@ async function run(config: SipProxyConfig): Promise<void> {
     proxyId: config.registrar?.proxyId,
     push: pushWaits?.waits,
   });
-  transports.onMessage(registrar ? withRegistrar(registrar.registrar, transports, log, proxy.handler) : proxy.handler);
-  log.info({ listeners: transports.listeners() }, 'stg-sip-proxy ready');
+  // Issue 6: digest authentication in front of both (auth/request-guard.ts decides which requests are checked).
+  const stopWatchingCredentials = auth?.watch();
+  const guard =
+    auth &&
+    startRequestGuard({
+      ...auth,
+      transports,
+      proxy: config.proxy,
+      domains: config.registrar?.domains,
+      proxyId: config.registrar?.proxyId,
+      log: authLog,
+    });
+  const handler = registrar ? withRegistrar(registrar.registrar, transports, log, proxy.handler) : proxy.handler;
+  transports.onMessage(guard ? guard.wrap(handler) : handler);
+  // Issue 6: /metrics, /status and /health for the local agent (src/sip/status/), when the file has `status:`.
+  const statusParts = { transports, registrar: registrar?.registrar, layer: proxy.layer, pushWaits: pushWaits?.waits };
+  const status = await startSipStatus(config, { ...statusParts, log: root.child({ component: 'sip-status' }) }).catch(
+    (error: Error) => {
+      process.stderr.write(`stg-sip-proxy: ${error.message}\n`);
+      log.error({ err: error }, 'cannot serve status');
+      root.flush(() => process.exit(1));
+      return null;
+    },
+  );
+  if (status === null) return;
+  log.info({ listeners: transports.listeners(), status: status?.endpoint }, 'stg-sip-proxy ready');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -87,9 +124,12 @@ async function run(config: SipProxyConfig): Promise<void> {
         transactions: proxy.layer.size,
         registrar: registrar?.registrar.counters,
         pushWait: pushWaits?.waits.counters,
+        auth: guard && { ...guard.counters, outcomes: auth?.authenticator.counters },
       },
       `received ${signal}: closing the transports`,
     );
+    stopWatchingCredentials?.();
+    void status?.close();
     transports
       .close()
       .then(() => pushWaits?.close())

@@ -31,13 +31,13 @@ export function challengeValue(params: ChallengeParams, algorithm: DigestAlgorit
 }
 
 /** A 401 or 407 carrying one challenge per algorithm. */
-export function challengeResponse(request: SipRequest, params: ChallengeParams): SipResponse {
+export function challengeResponse(request: SipRequest, params: ChallengeParams, toTag?: string): SipResponse {
   const { challenge, status } = challengeHeaders(request);
   const headers = params.algorithms.map((algorithm) => [challenge, challengeValue(params, algorithm)] as const);
-  return createResponse(request, status, undefined, { headers });
+  return createResponse(request, status, undefined, { headers, ...(toTag === undefined ? {} : { toTag }) });
 }
 
 /** A final refusal without a challenge: 400 for credentials that cannot be read, 403 for a forbidden identity. */
-export function refusal(request: SipRequest, status: 400 | 403, reason: string): SipResponse {
-  return createResponse(request, status, reason);
+export function refusal(request: SipRequest, status: 400 | 403, reason: string, toTag?: string): SipResponse {
+  return createResponse(request, status, reason, toTag === undefined ? {} : { toTag });
 }

@@ -40,6 +40,11 @@ export interface DigestAuthenticatorOptions {
   readonly log: Logger;
   /** Milliseconds on a clock that never goes back; tests inject one to make nonces expire. */
   readonly now?: () => number;
+  /**
+   * The To tag of every answer (challenge or refusal); a random one when absent or undefined. A proxy answering
+   * without a server transaction passes ChallengeTags.tagFor, to recognise the ACK of its 407 (challenge-tag.ts).
+   */
+  readonly answerTag?: (request: SipRequest) => string | undefined;
 }
 
 const monotonicNow = () => performance.timeOrigin + performance.now();
@@ -75,6 +80,7 @@ export class DigestAuthenticator {
   private readonly credentials: CredentialLookup;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly answerTag: (request: SipRequest) => string | undefined;
   private readonly nonces: NonceIssuer;
   private readonly counts: NonceCountWindow;
   private readonly opaqueKey = createSecretKey(randomBytes(32));
@@ -86,6 +92,7 @@ export class DigestAuthenticator {
     this.credentials = options.credentials;
     this.log = options.log;
     this.now = options.now ?? monotonicNow;
+    this.answerTag = options.answerTag ?? (() => undefined);
     this.nonces = new NonceIssuer({ lifetimeMs: options.config.nonceLifetimeMs, now: this.now });
     this.counts = new NonceCountWindow(options.config.maxTrackedNonces, (at, now) => this.nonces.isExpired(at, now));
     this.trusted = new Set(options.config.trustedSources.map(plainAddress));
@@ -208,20 +215,19 @@ export class DigestAuthenticator {
       callId: request.headers.get('call-id') ?? '',
     });
     let response: SipResponse;
+    const toTag = this.answerTag(request);
     if (failure.answer === 'challenge' && domain !== undefined) {
-      response = challengeResponse(request, {
+      const params = {
         realm: domain.realm,
         nonce: this.nonces.issue(domain.realm),
         opaque: this.opaqueFor(domain.realm),
         algorithms: domain.algorithms,
         stale: failure.stale,
-      });
+      };
+      response = challengeResponse(request, params, toTag);
     } else {
-      response = refusal(
-        request,
-        failure.answer === 403 ? 403 : 400,
-        'phrase' in failure ? failure.phrase : 'Bad Request',
-      );
+      const phrase = 'phrase' in failure ? failure.phrase : 'Bad Request';
+      response = refusal(request, failure.answer === 403 ? 403 : 400, phrase, toTag);
     }
     return { ok: false, response, reason: failure.reason };
   }

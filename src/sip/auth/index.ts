@@ -3,10 +3,12 @@
  * `auth` configuration section, and the credential files reloaded on SIGHUP or change. See src/sip/README.md.
  */
 import type { Logger } from '../../log.js';
+import { ChallengeTags } from './challenge-tag.js';
 import type { SipAuthConfig } from './config.js';
 import { CredentialStore } from './credential-store.js';
 import { DigestAuthenticator } from './digest-authenticator.js';
 
+export { ChallengeTags } from './challenge-tag.js';
 export {
   resolveSipAuthConfig,
   sipAuthConfigSchema,
@@ -33,10 +35,13 @@ export {
 } from './failure-log.js';
 export { domainOfRequest, type DomainSelector } from './identity.js';
 export { removeOwnCredentials } from './select-credentials.js';
+export { RequestGuard, startRequestGuard, type RequestGuardOptions } from './request-guard.js';
 
 export interface SipAuth {
   readonly authenticator: DigestAuthenticator;
   readonly credentials: CredentialStore;
+  /** The To tags of the answers given, so that the ACK of a 407 given without a transaction is recognised. */
+  readonly tags: ChallengeTags;
   /** Starts reloading the credential files on SIGHUP and on change; returns a function that stops it. */
   watch(): () => void;
 }
@@ -47,6 +52,12 @@ export interface SipAuth {
  */
 export function startSipAuth(config: SipAuthConfig, log: Logger): SipAuth {
   const credentials = CredentialStore.load(config.domains.values(), log);
-  const authenticator = new DigestAuthenticator({ config, credentials, log });
-  return { authenticator, credentials, watch: () => credentials.watch() };
+  const tags = new ChallengeTags();
+  const authenticator = new DigestAuthenticator({
+    config,
+    credentials,
+    log,
+    answerTag: (request) => tags.tagFor(request),
+  });
+  return { authenticator, credentials, tags, watch: () => credentials.watch() };
 }

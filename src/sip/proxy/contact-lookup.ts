@@ -5,6 +5,8 @@ import type { MessageSource } from '../transport/index.js';
 
 /** A live binding of an address of record, as the proxy needs it to reach the device. */
 export interface LiveContact {
+  /** The address of record (`user@host`, as the registrar keys it) the binding belongs to. */
+  readonly aor?: string | undefined;
   /** The contact URI to put in the Request-URI, internal parameters (fs-conn-id, callid, expires...) removed. */
   readonly uri: SipUri;
   /** The stored Path (RFC 3327), top first: sent as Route headers ahead of the request. */

@@ -23,6 +23,20 @@ export function sameFlow(a: Flow, b: Flow): boolean {
   return a.transport === b.transport && a.address === b.address && a.port === b.port;
 }
 
+/**
+ * The flow of our Record-Route that an in-dialog request goes to: one that is not the flow it came on. When it came
+ * on none of them (the previous hop opened a new connection: another node after an idle timeout closed the old
+ * one), an open one is preferred, so that the old connection of the sender is not mistaken for the other side.
+ */
+export function otherFlow(
+  flows: readonly Flow[],
+  arrival: Flow,
+  isOpen: (connectionId: string) => boolean,
+): Flow | undefined {
+  const others = flows.filter((flow) => !sameFlow(flow, arrival));
+  return others.find((flow) => flow.connectionId === undefined || isOpen(flow.connectionId)) ?? others[0];
+}
+
 const MAC_BYTES = 9;
 const TRANSPORTS: readonly TransportName[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 

@@ -55,6 +55,14 @@ export class LocalIdentity {
   }
 
   /**
+   * True when the URI is one of our own Path entries: it carries this node's `fs-proxy-id` (the registrar's Path,
+   * `registrar.path`). Another node routing to a device registered here sends the request through it.
+   */
+  isOwnPathUri(uri: Uri): boolean {
+    return this.proxyId !== undefined && uri instanceof SipUri && uri.param('fs-proxy-id') === this.proxyId;
+  }
+
+  /**
    * Adds an address and port that reach us (the HAProxy frontend a client connected to, named in our Record-Route):
    * a Route there is ours when it comes back.
    */

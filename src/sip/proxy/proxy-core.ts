@@ -120,7 +120,7 @@ export class ProxyCore implements TransactionUser {
       return;
     }
     const { identity, tokens } = this.services;
-    const flows = preprocessRoutes(request, identity, tokens);
+    const { flows, pathHop } = preprocessRoutes(request, identity, tokens);
     const loop = loopHash(request);
     if (hasLooped(request, loop, identity)) {
       this.answer(transaction, 482);
@@ -128,7 +128,7 @@ export class ProxyCore implements TransactionUser {
     }
     if (request.method === 'INVITE') transaction.respond(createResponse(request, 100));
 
-    const decision = await decide(request, source, flows, this.routing);
+    const decision = await decide(request, source, flows, this.routing, pathHop);
     if (this.cancelledEarly.has(transaction)) {
       this.answer(transaction, 487);
       return;
@@ -202,7 +202,7 @@ export class ProxyCore implements TransactionUser {
   private forwardAck(request: SipRequest, source: MessageSource): void {
     this.counters.acks++;
     try {
-      const flows = preprocessRoutes(request, this.services.identity, this.services.tokens);
+      const { flows } = preprocessRoutes(request, this.services.identity, this.services.tokens);
       this.stateless.forwardAck(request, flows, flowOf(source)).catch((error: unknown) => {
         this.services.log.debug({ err: error, sip: { callId: request.callId() } }, 'ACK not forwarded');
       });

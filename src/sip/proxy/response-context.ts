@@ -182,7 +182,13 @@ export class ResponseContext {
       this.services.identity.learn(frontend.address, frontend.port);
       return { transport: this.source.transport, address: frontend.address, port: frontend.port };
     }
-    return this.services.identity.listenerFor(this.source.transport, isIPv6(this.source.address) ? 6 : 4);
+    // The listener the request reached, when it is one (a node's internal listener for a request from another
+    // node, which the other node can reach again); a connection we opened arrives on no listener.
+    const { local, transport } = this.source;
+    const reached = this.services.identity.listeners.find(
+      (l) => l.transport === transport && l.address === local.address && l.port === local.port,
+    );
+    return reached ?? this.services.identity.listenerFor(transport, isIPv6(this.source.address) ? 6 : 4);
   }
 
   private armTimerC(branch: Branch): void {

@@ -3,7 +3,8 @@ import { expandIPv6, SipUri, type SipRequest } from '../message/index.js';
 import type { MessageSource } from '../transport/index.js';
 import type { BranchTarget } from './branch-target.js';
 import type { ContactLookup, LiveContact, PushHook } from './contact-lookup.js';
-import { flowOf, sameFlow, type Flow } from './flow-token.js';
+import { aorOf, arrivedThroughPath, bindingOfFlow, pathRoute, type PathHop } from './cross-node.js';
+import { flowOf, otherFlow, type Flow } from './flow-token.js';
 import type { LocalIdentity } from './local-identity.js';
 import { flowDestination } from './next-hop.js';
 import type { ProxySettings } from './settings.js';
@@ -39,6 +40,9 @@ export interface RoutingEnvironment {
 
 /**
  * The routing rules, in order (after Route pre-processing, which removed our own Routes and gave their flows):
+ * 0. our own Path entry was a Route: another node sends the request to a device registered here, through the
+ *    listener the Path names (403 on any other); it goes on the flow the Route names when a binding really uses it
+ *    and this process still has it (503 otherwise, never anywhere else; see cross-node.ts);
  * 1. a Route left: forward to it (loose routing; RFC 3261 16.5 says the Request-URI is then the only target);
  * 2. a flow from our Record-Route that is not the one the request came on: the other side of the dialog, reached
  *    on its flow (430 Flow Failed when its connection is gone, RFC 5626);
@@ -56,10 +60,12 @@ export async function decide(
   source: MessageSource,
   flows: readonly Flow[],
   env: RoutingEnvironment,
+  pathHop?: PathHop,
 ): Promise<Decision> {
+  if (pathHop) return deliverOnFlow(request, source, pathHop, env);
   if (request.headers.has('route')) return forwardTo({ label: 'route' });
   const arrival: Flow = source;
-  const other = flows.find((flow) => !sameFlow(flow, arrival));
+  const other = otherFlow(flows, arrival, (id) => env.hasConnection(id));
   if (other) {
     if (other.connectionId !== undefined && !env.hasConnection(other.connectionId)) {
       return { kind: 'answer', status: 430, reason: 'Flow Failed' };
@@ -79,7 +85,7 @@ export async function decide(
     if (uri.hasParam('gr')) {
       const device = await lookingUp(() => env.contacts.lookupGruu(uri));
       if (device === UNAVAILABLE) return unavailable(env);
-      if (device && reachable(device, env)) return forwardTo(contactTarget(device, env));
+      if (device && reachable(device, env)) return forwardTo(contactTarget(device, env, `${uri.user}@${domain}`));
       return { kind: 'answer', status: 480, reason: 'Device Not Registered' };
     }
     const aor = `${uri.user}@${domain}`;
@@ -88,7 +94,7 @@ export async function decide(
     const live = contacts.filter((contact) => reachable(contact, env));
     // Issue 8: with a device a push can wake, the push hook forks (to the live flows at once) and waits.
     if (live.length > 0 && env.push.shouldWait?.(aor, request, contacts)) return { kind: 'wait', aor, contacts };
-    if (live.length > 0) return { kind: 'forward', targets: live.map((contact) => contactTarget(contact, env)) };
+    if (live.length > 0) return { kind: 'forward', targets: live.map((contact) => contactTarget(contact, env, aor)) };
     if (!fromPbx && env.settings.localMissesToPbx && env.settings.pbx.targets.length > 0) return { kind: 'pbx' };
     if (env.push.shouldWait?.(aor, request, contacts)) return { kind: 'wait', aor, contacts };
     env.push.noReachableContact(aor, request, contacts);
@@ -102,6 +108,36 @@ export async function decide(
   }
   if (inDialog || fromPbx) return forwardTo({ label: 'request-uri' });
   return toPbx(env);
+}
+
+/**
+ * Rule 0, on the node holding the device's flow: the binding of the named address of record that uses the
+ * referenced flow (read again from the data Redis: the reference is never trusted), then that flow if this
+ * process still has it. The Request-URI stays (the sending node wrote the contact there). 503 otherwise: the
+ * sending node's branch fails (RFC 3261 16.7 sends it upstream as 500), a push wait there may still wake the device.
+ */
+async function deliverOnFlow(
+  request: SipRequest,
+  source: MessageSource,
+  hop: PathHop,
+  env: RoutingEnvironment,
+): Promise<Decision> {
+  // Only other nodes send through our Path, to the listener it names; anyone else is refused outright.
+  if (!arrivedThroughPath(hop, source)) return { kind: 'answer', status: 403, reason: 'Path Route Not Accepted Here' };
+  const aor = aorOf(hop, request);
+  const contacts = aor === undefined ? [] : await lookingUp(() => env.contacts.lookup(aor));
+  if (contacts === UNAVAILABLE) return unavailable(env);
+  const binding = bindingOfFlow(contacts, hop, request.uri(), env.identity);
+  if (!binding) return { kind: 'answer', status: 503, reason: 'Unknown Flow' };
+  const flow = localFlow(binding, env);
+  if (!flow || (flow.connectionId !== undefined && !env.hasConnection(flow.connectionId))) {
+    return { kind: 'answer', status: 503, reason: 'Flow Gone' };
+  }
+  return forwardTo({
+    destination: flowDestination(flow),
+    outboundFlow: flow,
+    label: `flow of ${binding.instance ?? aor}`,
+  });
 }
 
 const UNAVAILABLE = Symbol('the location service is unavailable');
@@ -191,17 +227,21 @@ function reachable(contact: LiveContact, env: RoutingEnvironment): boolean {
 
 /** Issue 8: the branch to a contact when this node can reach it now, else undefined. */
 export function reachableTarget(contact: LiveContact, env: RoutingEnvironment): BranchTarget | undefined {
-  return reachable(contact, env) ? contactTarget(contact, env) : undefined;
+  return reachable(contact, env) ? contactTarget(contact, env, contact.aor) : undefined;
 }
 
 /**
  * One branch per contact: its URI as the Request-URI (internal and push parameters are removed when sent), its
- * Path minus our own entries as Route headers, and when it is on this node, its flow.
+ * Path minus our own entries as Route headers (the top one naming the device's flow on the node holding it, with
+ * the address of record `aor` the binding belongs to: cross-node.ts), and when it is on this node, its flow.
  */
-function contactTarget(contact: LiveContact, env: RoutingEnvironment): BranchTarget {
+function contactTarget(contact: LiveContact, env: RoutingEnvironment, aor: string | undefined): BranchTarget {
   const path = foreignPath(contact, env);
   const label = `contact ${contact.instance ?? contact.uri.toString()}`;
-  if (path.length > 0) return { uri: contact.uri, preRoutes: path.map((hop) => `<${hop.toString()}>`), label };
+  if (path.length > 0) {
+    const preRoutes = path.map((hop, index) => pathRoute(hop, index, contact, contact.aor ?? aor));
+    return { uri: contact.uri, preRoutes, label };
+  }
   const flow = localFlow(contact, env);
   if (!flow) return { uri: contact.uri, label };
   return { uri: contact.uri, destination: flowDestination(flow), outboundFlow: flow, label };

@@ -3,7 +3,7 @@ import type { Logger } from '../../log.js';
 import { SipUri, type SipRequest, type SipResponse } from '../message/index.js';
 import type { Destination, TransportName } from '../transport/index.js';
 import type { TransactionSender } from '../transaction/index.js';
-import { sameFlow, type Flow } from './flow-token.js';
+import { otherFlow, type Flow } from './flow-token.js';
 import { forwardedCopy, ourVia } from './forward.js';
 import type { LocalIdentity } from './local-identity.js';
 import { statelessBranch } from './loop-detection.js';
@@ -17,7 +17,7 @@ import { flowDestination, resolveNextHop } from './next-hop.js';
  */
 export class StatelessForwarder {
   constructor(
-    private readonly sender: TransactionSender,
+    private readonly sender: TransactionSender & { hasConnection(connectionId: string): boolean },
     private readonly identity: LocalIdentity,
     private readonly log: Logger,
   ) {}
@@ -27,7 +27,7 @@ export class StatelessForwarder {
     const maxForwards = request.maxForwards();
     if (maxForwards === 0) return;
     const uri = request.uri();
-    const other = flows.find((flow) => !sameFlow(flow, arrival));
+    const other = otherFlow(flows, arrival, (id) => this.sender.hasConnection(id));
     if (!request.headers.has('route') && !other && uri instanceof SipUri && this.identity.isLocalUri(uri)) {
       this.log.debug({ sip: { callId: request.callId() } }, 'ACK for this proxy itself dropped');
       return;

@@ -2,10 +2,11 @@ import type { Logger } from '../../log.js';
 import { parseUri, SipUri, type SipRequest, type SipResponse, type Uri } from '../message/index.js';
 import type { MessageSource } from '../transport/index.js';
 import { aorFromInput, aorOf } from './aor.js';
-import { grToInstance, instanceToGr } from './binding-key.js';
+import { PLACEHOLDER_PREFIX, grToInstance, instanceToGr } from './binding-key.js';
 import type { BindingStore, RegisterOutcome } from './binding-store.js';
 import type { RegistrarSettings } from './config.js';
 import { isLive, parseBinding, type StoredBinding } from './flexisip-contact.js';
+import { FlowBindings } from './flow-bindings.js';
 import { FlowTable } from './flows.js';
 import { planRegister, type RegisterPlan } from './register-plan.js';
 import { registerError, registerOk, retryAfter } from './register-response.js';
@@ -20,6 +21,11 @@ export interface RegistrarOptions {
   readonly storeReady?: () => boolean;
   /** Milliseconds since the epoch; tests move it. */
   readonly now?: () => number;
+  /**
+   * Closes a connection of this process (the transports' closeConnection): a device's old flow, once it registered
+   * its instance again over another one. False when not open. Without it, old flows wait for their idle timeout.
+   */
+  readonly closeFlow?: (connectionId: string, reason: string) => boolean;
 }
 
 /** What the registrar did, for logs and metrics. */
@@ -60,6 +66,9 @@ export class Registrar {
     storeFailures: 0,
   };
   readonly flows: FlowTable;
+  /** The bindings registered here per connection: an old flow is closed only when none is left on it. */
+  readonly flowBindings = new FlowBindings();
+  private readonly closeFlow: (connectionId: string, reason: string) => boolean;
   private readonly store: BindingStore;
   private readonly settings: RegistrarSettings;
   private readonly log: Logger;
@@ -78,6 +87,7 @@ export class Registrar {
     this.flows = options.flows ?? new FlowTable();
     this.storeReady = options.storeReady ?? (() => true);
     this.now = options.now ?? Date.now;
+    this.closeFlow = options.closeFlow ?? (() => false);
   }
 
   /** REGISTERs waiting for Redis now. */
@@ -136,6 +146,7 @@ export class Registrar {
       return registerError(request, 500, 'Out of Order CSeq');
     }
     if (plan.kind === 'bind') this.flows.remember(connectionId, source);
+    if (outcome.kind === 'ok' && plan.kind !== 'fetch') this.closeOldFlows(plan, outcome.contacts, source, nowS);
     if (plan.kind === 'fetch') this.counters.fetched++;
     else if (outcome.kind === 'retransmission') this.counters.retransmissions++;
     else this.counters.stored++;
@@ -146,6 +157,46 @@ export class Registrar {
       if (binding && isLive(binding, nowS)) live.push(binding);
     }
     return registerOk(request, live, plan.info, nowMs);
+  }
+
+  /** A connection of this process closed: its flow and its bindings' use of it are forgotten. */
+  forgetFlow(connectionId: string): void {
+    this.flows.forget(connectionId);
+    this.flowBindings.forget(connectionId);
+  }
+
+  /**
+   * After a REGISTER was applied: the connections its bindings were on before, when it moved them to another and no
+   * live binding registered here still uses them, are closed (flow-bindings.ts says why). Only bindings with a
+   * device's own id (+sip.instance, pn-tok, line) count: a URI-derived field names a contact, not a device.
+   */
+  private closeOldFlows(
+    plan: Extract<RegisterPlan, { kind: 'bind' | 'clear' }>,
+    live: ReadonlyMap<string, string>,
+    source: MessageSource,
+    nowS: number,
+  ): void {
+    const { aor } = plan.info;
+    const current = source.connectionId;
+    const left = new Map<string, string>();
+    for (const contact of plan.kind === 'bind' ? plan.contacts : []) {
+      const before =
+        contact.expires > 0 && current !== undefined
+          ? this.flowBindings.bind(aor, contact.field, current, nowS + contact.expires)
+          : this.flowBindings.unbind(aor, contact.field);
+      const moved = contact.expires > 0 && before !== undefined && before !== current;
+      if (moved && !contact.field.startsWith(PLACEHOLDER_PREFIX)) left.set(before, contact.field);
+    }
+    this.flowBindings.keepOnly(aor, live.keys());
+    const where =
+      current === undefined ? `${source.transport} ${source.address}:${source.port}` : `connection ${current}`;
+    for (const [old, instance] of left) {
+      if (this.flowBindings.inUse(old, nowS) || !this.closeFlow(old, `${instance} re-registered on ${where}`)) continue;
+      this.log.info(
+        { sip: { aor, instance }, connection: { old, new: current } },
+        `closed the old flow of ${instance}: re-registered on ${where}`,
+      );
+    }
   }
 
   /** The live contacts of an AOR (`user@host`, or a SIP URI), preferred first. Rejects when Redis fails. */

@@ -67,8 +67,9 @@ export function startRegistrar(options: {
     settings,
     log,
     storeReady: () => redis.status === 'ready',
+    closeFlow: (connectionId, reason) => transports.closeConnection(connectionId, reason),
   });
-  transports.onConnectionClosed((id) => registrar.flows.forget(id));
+  transports.onConnectionClosed((id) => registrar.forgetFlow(id));
   const events = new RegistrationEvents(subscriber, log);
   return {
     registrar,

@@ -105,6 +105,18 @@ export class StreamTransport {
     if (!flow.write(bytes)) throw new SipTransportError('send-failed', `connection to ${key} closed while sending`);
   }
 
+  /**
+   * Closes one flow (what was written is flushed first; the closed listeners are told as for any close). False when
+   * no open flow has this id. `reason` goes into the debug log.
+   */
+  closeConnection(id: string, reason: string): boolean {
+    const flow = this.byId.get(id);
+    if (!flow?.open) return false;
+    this.log.debug({ connection: { id, transport: flow.transport, remote: flow.remote }, reason }, 'closing a flow');
+    flow.close();
+    return true;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const stopped = this.listeners.map((listener) => listener.close());

@@ -94,7 +94,10 @@ export class SipTransportLayer {
 
   /** Sets the handler of incoming messages (one handler: the proxy core). */
   onMessage(handler: MessageHandler): void {
-    this.inbound.handler = handler;
+    this.inbound.handler = (message, source) => {
+      this.counters.countDelivered(source.transport);
+      return handler(message, source);
+    };
   }
 
   /** Called with the id of each flow (TCP, TLS, WS, WSS connection) that closes (a registrar forgets flows with it). */
@@ -115,6 +118,11 @@ export class SipTransportLayer {
   /** True while the flow (TCP, TLS, WS or WSS connection) with this id is open. */
   hasConnection(connectionId: string): boolean {
     return this.stream.flow(connectionId)?.open ?? false;
+  }
+
+  /** Closes the flow with this id (a device's old flow once it registered on a new one); false when not open. */
+  closeConnection(connectionId: string, reason: string): boolean {
+    return this.stream.closeConnection(connectionId, reason);
   }
 
   /** Sends a message or bytes; rejects with SipTransportError when it cannot. */
@@ -140,6 +148,7 @@ export class SipTransportLayer {
         await this.stream.send(bytes, destination);
       }
       this.counters.sent++;
+      this.counters.countSent(bytes);
     } catch (error) {
       this.counters.sendFailures++;
       throw error;
