@@ -29,6 +29,7 @@ import { DefinitionState } from './definition-state.js';
 import { LeaderDuties } from './leader-duties.js';
 import { leadRefusal, localDesire } from './local-desire.js';
 import { LoopHealth } from './loop-health.js';
+import { SipProxyStatusPoller } from './sip-proxy-status.js';
 
 /**
  * One stg-agent: every tick it observes the lock members, decides, acts, and says what it did in one sentence
@@ -49,6 +50,7 @@ export class Agent {
   private readonly guardRecord: GuardRecord;
   private readonly vips: VipDuties;
   private http: AgentHttp | undefined;
+  private readonly sipProxy: SipProxyStatusPoller | undefined;
   private readonly log: Logger;
   /** The last tick reached a majority of lock members. */
   private seesMajority = false;
@@ -132,6 +134,10 @@ export class Agent {
       successor: (snapshot) => this.successor(snapshot),
     });
     this.metrics = new AgentMetrics(this.view());
+    const statusUrl = config.node.sipProxy?.statusUrl;
+    this.sipProxy = statusUrl
+      ? new SipProxyStatusPoller(statusUrl, rootLog.child({ component: 'sip-proxy' }))
+      : undefined;
     this.guardRecord = new GuardRecord(this.node, leadershipRecordPath(config.node.paths.stateDir));
     this.vips = new VipDuties({
       node: this.node,
@@ -175,7 +181,9 @@ export class Agent {
       view: this.view(),
       metrics: this.metrics,
       log: this.log,
+      sipProxyStatusUrl: this.config.node.sipProxy?.statusUrl,
     });
+    this.sipProxy?.start();
     for (const member of this.plane.members) member.subscribe(this.plane.keys.wakeChannel, () => this.wake(0));
     this.log.info({ instance: this.instance }, `agent ${this.node} started (instance ${this.instance})`);
     this.wake(0);
@@ -444,6 +452,7 @@ export class Agent {
       resources: this.resources.states(),
       maintenance: this.snapshot.intent.maintenance,
       intentVersion: this.snapshot.intent.version,
+      sip: this.sipProxy?.summary(),
       members: this.plane.members.map((member) => {
         const health = member.health();
         return {
@@ -469,6 +478,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.sipProxy?.stop();
     await this.ticking;
     this.vips.silence();
     this.duties.ended();

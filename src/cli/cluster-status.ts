@@ -1,7 +1,7 @@
 import type { LeaseObservation } from '../cluster/lease-observation.js';
 import { readExternalDnsReport, type ExternalDnsReport } from '../dns/external-report.js';
 import { observeLease, parseMemberLease } from '../cluster/lease-observation.js';
-import { readNodes, type NodeView } from '../cluster/membership.js';
+import { readNodes, type NodeView, type SipProxySummary } from '../cluster/membership.js';
 import type { ControlPlane } from '../store/control-plane.js';
 import { DEFAULT_TIMINGS } from '../config/defaults.js';
 import type { ClusterDefinition } from '../config/schema.js';
@@ -43,6 +43,8 @@ export interface ClusterStatus {
     intentVersion: number | null;
     maintenance: boolean | null;
     definitionVersion: number | null;
+    /** The node's SIP proxy as its agent last read it; null when the node has no `sipProxy` (or no heartbeat). */
+    sip: SipProxySummary | null;
   }[];
   definition: { term: number; version: number } | null;
   /** The placement in force: its version and the term of the leader that computed it. */
@@ -142,6 +144,7 @@ export async function readClusterStatus(plane: ControlPlane, cluster: string): P
       intentVersion: node.heartbeat?.intentVersion ?? null,
       maintenance: node.heartbeat?.maintenance ?? null,
       definitionVersion: node.heartbeat?.definitionVersion ?? null,
+      sip: node.heartbeat?.sip ?? null,
     })),
     definition: observation.definition ?? null,
     placement: placement ? { version: placement.version, term: placement.document.term } : null,

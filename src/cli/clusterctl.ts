@@ -19,6 +19,7 @@ const commands = {
 };
 import { CommandFailed, Session } from './session.js';
 import { registerPushCommands } from './commands/push.js';
+import { registerRegistrationsCommand } from './commands/registrations.js';
 
 const program = new Command('clusterctl')
   .description('operate an stg-cluster: status first, then actions')
@@ -137,6 +138,7 @@ program
   );
 
 registerPushCommands(program, () => program.opts<{ config: string }>().config);
+registerRegistrationsCommand(program, () => program.opts<{ config: string }>().config);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`clusterctl: invalid configuration\n${error.message}\n`);

@@ -1,30 +1,7 @@
 import Table from 'cli-table3';
 import { describeExternalDns } from '../dns/external-report.js';
 import type { ClusterStatus } from './cluster-status.js';
-
-/** Borderless columns (like kubectl's and patronictl's lists): easy to read, easy to grep. */
-const borderless = Object.fromEntries(
-  [
-    'top',
-    'top-mid',
-    'top-left',
-    'top-right',
-    'bottom',
-    'bottom-mid',
-    'bottom-left',
-    'bottom-right',
-    'left',
-    'left-mid',
-    'mid',
-    'mid-mid',
-    'right',
-    'right-mid',
-  ].map((part) => [part, '']),
-);
-const plain = {
-  chars: { ...borderless, middle: '  ' },
-  style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-};
+import { PLAIN_TABLE as plain } from './table-style.js';
 
 /** `clusterctl status` as an operator reads it: the situation first, then members, then nodes. */
 export function renderStatus(status: ClusterStatus): string {
@@ -79,9 +56,28 @@ export function renderStatus(status: ClusterStatus): string {
     ]);
   }
   lines.push('', status.nodes.length > 0 ? nodes.toString() : 'Nodes: none has joined yet');
+  lines.push(...renderSipProxies(status));
   lines.push('', ...renderResources(status));
   if (status.externalDns) lines.push('', describeExternalDns(status.externalDns.report ?? undefined));
   return lines.join('\n').trimEnd();
+}
+
+/** One line per node whose agent reads a SIP proxy (nodes without `sipProxy` in their file say nothing). */
+function renderSipProxies(status: ClusterStatus): string[] {
+  const lines: string[] = [];
+  for (const node of status.nodes) {
+    const sip = node.sip;
+    if (sip === null || node.state === 'offline') continue;
+    if ('unreachable' in sip) {
+      lines.push(`  ${node.id} SIP: sip-proxy unreachable (${sip.reason}, at ${sip.at})`);
+      continue;
+    }
+    const push = sip.pushPending === null ? 'no push wait' : `${sip.pushPending} push wait(s) pending`;
+    const store =
+      sip.dataStore === 'up' || sip.dataStore === 'none' ? '' : `, DATA STORE ${sip.dataStore.toUpperCase()}`;
+    lines.push(`  ${node.id} SIP: ${sip.flows} flow(s), ${sip.transactions} transaction(s), ${push}${store}`);
+  }
+  return lines.length > 0 ? ['', 'SIP proxies:', ...lines] : [];
 }
 
 /** "0/3", or "2/3 on stg2" (the node with the most failures: the one the count is about). */

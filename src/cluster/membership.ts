@@ -3,6 +3,18 @@ import type { ControlPlane } from '../store/control-plane.js';
 
 export type NodeState = 'online' | 'standby' | 'offline';
 
+/** What the agent last read from this node's stg-sip-proxy `/status` (at: when it was read). */
+export type SipProxySummary =
+  | {
+      flows: number;
+      transactions: number;
+      /** Calls and messages waiting for a pushed device to register; null when the proxy has no push wait. */
+      pushPending: number | null;
+      dataStore: 'up' | 'down' | 'none' | 'unknown';
+      at: string;
+    }
+  | { unreachable: true; reason: string; at: string };
+
 /** What a node says about itself on every tick; it expires unless refreshed (heartbeatTtlMs). */
 export interface Heartbeat {
   node: string;
@@ -28,6 +40,8 @@ export interface Heartbeat {
   maintenance: boolean;
   /** The version of the operator intent this node has applied (clusterctl waits for it). */
   intentVersion: number;
+  /** This node's SIP proxy, when the node file has `sipProxy` (absent before the first read and without one). */
+  sip?: SipProxySummary;
 }
 
 export interface NodeView {

@@ -29,6 +29,29 @@ const hostName = z.string().min(1, 'a host name or address');
 const filePath = z.string().min(1, 'a file path');
 const positiveMs = wholeNumber('whole milliseconds').positive('a positive number of milliseconds');
 
+/** The address of an `http://ADDRESS:PORT` URL (brackets removed for IPv6), else undefined. */
+function statusUrlAddress(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return url.protocol === 'http:' && isIP(host) !== 0 ? host : undefined;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || /^127\./.test(address);
+}
+
+/** `http://ADDRESS:PORT` with an IP literal (no name to resolve) and nothing after the port (the paths are fixed). */
+const sipProxyStatusUrl = z.string().refine((value) => {
+  if (statusUrlAddress(value) === undefined) return false;
+  const url = new URL(value);
+  return url.port !== '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '';
+}, 'an http://ADDRESS:PORT URL with an IP address (e.g. http://127.0.0.1:5081)');
+
 /** An address with at most one `/prefix`, the prefix no longer than the address (32 bits for IPv4, 128 for IPv6). */
 function isAddressWithPrefix(value: string): boolean {
   const parts = value.split('/');
@@ -82,7 +105,23 @@ export const nodeFileSchema = strictObject({
   definitionFile: filePath,
   /** The TSIG key (BIND key-file format) for `dns.external` updates; a secret, so a path here (relative to this file). */
   dnsExternalKeyFile: dnsExternalKeyFileField,
-});
+  /** This node's stg-sip-proxy, whose status endpoint the agent reads (heartbeat, /metrics, /health/sip-proxy). */
+  sipProxy: strictObject({ statusUrl: sipProxyStatusUrl }).optional(),
+}).superRefine((file, ctx) => {
+  // The status endpoint is this node's own proxy: on loopback, or on the node's own address.
+  const sipProxy: unknown = (file as Loose)['sipProxy'];
+  const node: unknown = (file as Loose)['node'];
+  const statusUrl = isObject(sipProxy) ? sipProxy['statusUrl'] : undefined;
+  const nodeAddress = isObject(node) ? node['address'] : undefined;
+  const address = typeof statusUrl === 'string' ? statusUrlAddress(statusUrl) : undefined;
+  if (address === undefined || isLoopback(address) || address === nodeAddress) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['sipProxy', 'statusUrl'],
+    input: statusUrl,
+    message: `an address of this node: loopback or node.address (${String(nodeAddress)})`,
+  });
+}, objectValue);
 
 const timingFields = {
   leaseTtlMs: positiveMs.default(DEFAULT_TIMINGS.leaseTtlMs),

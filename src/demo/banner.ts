@@ -2,7 +2,8 @@ import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TIMINGS } from '../config/defaults.js';
 import type { DemoCluster } from './demo-cluster.js';
-import { DEMO_CLUSTER, FIRST_HTTP_PORT, dummyJournalPath } from './demo-files.js';
+import { DEMO_CLUSTER, DEMO_SERVICE, FIRST_HTTP_PORT, dummyJournalPath } from './demo-files.js';
+import { REGISTER_SCENARIO, SIP_PROXY_FILE, sipPorts } from './demo-sip.js';
 
 const CLUSTERCTL_MAIN = fileURLToPath(new URL('../cli/clusterctl.js', import.meta.url));
 
@@ -10,6 +11,11 @@ const CLUSTERCTL_MAIN = fileURLToPath(new URL('../cli/clusterctl.js', import.met
 function shortPath(path: string): string {
   const fromHere = relative(process.cwd(), path);
   return fromHere.startsWith('..') || isAbsolute(fromHere) ? path : fromHere;
+}
+
+/** "127.0.0.1:5070 (stg1), 127.0.0.1:5072 (stg2)...". */
+function sipList(demo: DemoCluster): string {
+  return demo.agents.map((agent, index) => `127.0.0.1:${sipPorts(index).sip} (${agent.node})`).join(', ');
 }
 
 /** What the demo prints once everything runs: what it started, and how to look at it and break it. */
@@ -42,6 +48,17 @@ export function describeDemo(demo: DemoCluster, temporary: boolean): string {
     `          Every action it performs is journaled in ${dummyJournalPath(demo.dir)} (ms node term action rc).`,
     `  worker  a small process, placement every-node: one on each node, in its own process group, logging a line`,
     `          every 5 s to ${demo.dir}/stgN/resources/worker.log (pidfile worker.pid beside it).`,
+    `  sip-proxy stg-sip-proxy, placement every-node: SIP on UDP and TCP ${sipList(demo)};`,
+    `          registrar of ${DEMO_SERVICE.name} on the data Redis (Path with the node as proxyId); its status for`,
+    `          the agent on the next port (${demo.agents.map((_, index) => sipPorts(index).status).join(', ')}).`,
+    `          File ${demo.dir}/stgN/${SIP_PROXY_FILE}, log ${demo.dir}/stgN/resources/sip-proxy.log.`,
+    '',
+    'SIP: register a device on stg1 with SIPp, then see it in the data Redis:',
+    `  sipp -sf ${demo.dir}/${REGISTER_SCENARIO} -s '6109*01' -m 1 -t u1 127.0.0.1:${sipPorts(0).sip}`,
+    `  ${clusterctl} registrations`,
+    `  ${clusterctl} registrations '6109*01@${DEMO_SERVICE.name}'`,
+    `  curl -s ${http(0)}/health/sip-proxy   the proxy's health through the agent (200 ok, 503 with a reason)`,
+    `  curl -s ${http(0)}/metrics | grep ^stg_sip   the proxy's metrics, appended to the agent's`,
     '',
     'Status (from another terminal, in this folder):',
     `  ${clusterctl} status`,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoRedis, type DemoRedis } from './demo-redis.js';
 import {
+  DEMO_SERVICE,
   nodePaths,
   writeClusterctlConfig,
   writeDefinition,
@@ -12,6 +13,7 @@ import {
   type StartedProcess,
 } from './demo-files.js';
 import { ManagedProcess, type ProcessExit } from './managed-process.js';
+import { writeRegisterScenario, writeSipProxyFile } from './demo-sip.js';
 import { findResourceProcesses, stopResourceProcesses } from './resource-processes.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent/main.js', import.meta.url));
@@ -84,14 +86,18 @@ export class DemoCluster {
     }
     this.dataStore = await this.startRedis('data Redis', join(dir, 'data'), 'data-store');
     writeDefinition(dir);
-    this.clusterctlConfig = writeClusterctlConfig(dir, this.lockEndpoints);
     const dataStore = { host: this.dataStore.host, port: this.dataStore.port };
+    this.clusterctlConfig = writeClusterctlConfig(dir, this.lockEndpoints, dataStore);
+    writeRegisterScenario(dir, DEMO_SERVICE.name);
     for (let index = 0; index < nodes; index += 1) {
       const node = `stg${index + 1}`;
       const nodeFile = writeNodeFile(dir, node, index, this.lockEndpoints, dataStore);
       const paths = nodePaths(dir, node);
+      writeSipProxyFile(paths.stateDir, node, index, dataStore, DEMO_SERVICE.name);
       const agent = await ManagedProcess.spawn({
         name: node,
+        // Its folder: the sip-proxy resource's command names its file relative to it (demo-sip.ts).
+        cwd: paths.stateDir,
         // The same Node binary as the demo's own (the project's node@24 under `npm run demo`).
         command: process.execPath,
         args: [AGENT_MAIN, '--config', nodeFile],

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { sipProxyOfNode, sipProxyResource } from './demo-sip.js';
 
 /** The cluster the demo runs: fixed names, so the README and the printed commands can name them. */
 export const DEMO_CLUSTER = 'demo';
@@ -42,7 +43,8 @@ export const WORKER_SCRIPT = [
 
 /**
  * The demo's resources: `dummy`, the OCF agent resource-agents/dummy on the leader (its journal shows which node
- * ran what under which term), and `worker`, a small process on every node. Monitors every 2 s so that a failure
+ * ran what under which term), `worker`, a small process on every node, and `sip-proxy`, stg-sip-proxy on every
+ * node (demo-sip.ts). Monitors every 2 s so that a failure
  * shows quickly; everything else at its default.
  */
 export function demoResources(dir: string) {
@@ -63,6 +65,7 @@ export function demoResources(dir: string) {
       placement: 'every-node',
       monitorIntervalMs: 2000,
     },
+    sipProxyResource(),
   ];
 }
 
@@ -95,6 +98,7 @@ export function writeNodeFile(
     http: { address: '127.0.0.1', port: FIRST_HTTP_PORT + index },
     paths: { stateDir: paths.stateDir, journal: paths.journal, log: paths.log },
     definitionFile: join(dir, 'cluster.yaml'),
+    sipProxy: sipProxyOfNode(index),
   };
   writeFileSync(
     paths.nodeFile,
@@ -103,12 +107,15 @@ export function writeNodeFile(
   return paths.nodeFile;
 }
 
-/** What `clusterctl --config FILE` needs: the cluster name and its lock members. */
-export function writeClusterctlConfig(dir: string, lockMembers: Endpoint[]): string {
+/**
+ * What `clusterctl --config FILE` needs: the cluster name and its lock members; and the data Redis, for
+ * `clusterctl registrations` and `push test`.
+ */
+export function writeClusterctlConfig(dir: string, lockMembers: Endpoint[], dataStore: Endpoint): string {
   const path = join(dir, 'clusterctl.yaml');
   writeFileSync(
     path,
-    `# clusterctl configuration for the stg-cluster demo\n${stringify({ cluster: DEMO_CLUSTER, lockMembers })}`,
+    `# clusterctl configuration for the stg-cluster demo\n${stringify({ cluster: DEMO_CLUSTER, lockMembers, dataStore })}`,
   );
   return path;
 }

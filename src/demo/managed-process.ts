@@ -13,6 +13,8 @@ export interface ManagedProcessOptions {
   args: readonly string[];
   /** Standard output and error are appended here. */
   logPath: string;
+  /** The working folder (default: the demo's). */
+  cwd?: string;
   /** Called when the process exits before stop() was asked for (a crash, or an operator's kill -9). */
   onUnexpectedExit: (process: ManagedProcess, exit: ProcessExit) => void;
 }
@@ -46,7 +48,7 @@ export class ManagedProcess {
     const log = openSync(options.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(options.command, options.args, { stdio: ['ignore', log, log], detached: true });
+      child = spawn(options.command, options.args, { stdio: ['ignore', log, log], detached: true, cwd: options.cwd });
     } finally {
       closeSync(log); // the child holds its own copy of the descriptor
     }

@@ -1,4 +1,5 @@
 import type { AgentView } from './agent-view.js';
+import type { ProxyAnswer } from './sip-proxy-client.js';
 
 /** A JSON answer: status code, a small object saying why, extra headers. */
 export interface JsonReply {
@@ -7,10 +8,18 @@ export interface JsonReply {
   headers?: Record<string, string>;
 }
 
-export type Route = { name: 'health' } | { name: 'leader' } | { name: 'resource'; id: string } | { name: 'metrics' };
+export type Route =
+  | { name: 'health' }
+  | { name: 'leader' }
+  | { name: 'sip-proxy' }
+  | { name: 'resource'; id: string }
+  | { name: 'metrics' };
 
 export const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
-const ROUTES = ['/health', '/health/<resource>', '/leader', '/metrics'];
+const ROUTES = ['/health', '/health/sip-proxy', '/health/<resource>', '/leader', '/metrics'];
+
+/** The resource id `/health/sip-proxy` also reports on, when this node runs the proxy as a resource. */
+export const SIP_PROXY_RESOURCE = 'sip-proxy';
 
 /**
  * Which route a request asks for, or the error reply when there is none: 400 for a target that is not a path
@@ -70,6 +79,48 @@ export function resourceReply(view: AgentView, id: string): JsonReply {
   return { status: 503, body };
 }
 
+/**
+ * `/health/sip-proxy`: 200 with the proxy's own health when it answers 200 (and its resource, if this node has one,
+ * is started); 503 with a reason: `unreachable`, the proxy's own reason, or the resource's state. Without `sipProxy`
+ * in the node file: a `sip-proxy` resource is reported as any resource, else 404 `not configured`.
+ */
+export function sipProxyHealthReply(view: AgentView, answer: ProxyAnswer | undefined): JsonReply {
+  const resource = view.resources().find((r) => r.id === SIP_PROXY_RESOURCE);
+  if (answer === undefined) {
+    if (resource !== undefined) return resourceReply(view, SIP_PROXY_RESOURCE);
+    return {
+      status: 404,
+      body: { node: view.node, status: 'not configured', reason: 'not configured (no sipProxy in the node file)' },
+    };
+  }
+  const body: Record<string, unknown> = { node: view.node };
+  if (resource !== undefined) body['resource'] = { id: resource.id, state: resource.state, wanted: resource.wanted };
+  if (!answer.ok)
+    return { status: 503, body: { ...body, status: 'unhealthy', reason: 'unreachable', detail: answer.reason } };
+  const proxy = parseJsonObject(answer.text);
+  if (answer.status !== 200) {
+    const reason = typeof proxy?.['reason'] === 'string' ? proxy['reason'] : `the proxy answered ${answer.status}`;
+    return { status: 503, body: { ...body, status: 'unhealthy', reason, proxy: proxy ?? null } };
+  }
+  if (resource !== undefined && resource.state !== 'started') {
+    const reason = `resource ${resource.id} is ${resource.state} on this node`;
+    return { status: 503, body: { ...body, status: 'unhealthy', reason, proxy: proxy ?? null } };
+  }
+  return { status: 200, body: { ...body, status: 'ok', proxy: proxy ?? null } };
+}
+
+/** The proxy's JSON body, when it is an object (anything else is not trusted further). */
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function routeOf(segments: string[]): Route | undefined {
   const [first, second, ...rest] = segments;
   if (rest.length > 0) return undefined;
@@ -79,6 +130,8 @@ function routeOf(segments: string[]): Route | undefined {
     if (first === 'metrics') return { name: 'metrics' };
     return undefined;
   }
+  // Before resources: the proxy's own health, which includes its resource's state when there is one.
+  if (first === 'health' && second === SIP_PROXY_RESOURCE) return { name: 'sip-proxy' };
   if (first === 'health' && second !== '') return { name: 'resource', id: second };
   return undefined;
 }

@@ -5,7 +5,9 @@ import { ClusterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AgentView } from './agent-view.js';
 import type { AgentMetrics } from './metrics.js';
-import { healthReply, leaderReply, matchRoute, resourceReply, type JsonReply } from './routes.js';
+import { healthReply, leaderReply, matchRoute, resourceReply, sipProxyHealthReply, type JsonReply } from './routes.js';
+import { listenFailure, writeBody, writeJson } from './respond.js';
+import { getFromProxy, mergeMetrics } from './sip-proxy-client.js';
 
 export interface AgentHttpOptions {
   /** Address to bind (an IPv4 or IPv6 literal, or a host name). */
@@ -15,6 +17,8 @@ export interface AgentHttpOptions {
   view: AgentView;
   metrics: AgentMetrics;
   log: Logger;
+  /** This node's stg-sip-proxy status endpoint (`sipProxy.statusUrl`), when configured. */
+  sipProxyStatusUrl?: string | undefined;
 }
 
 export interface AgentHttp {
@@ -36,13 +40,14 @@ export class HttpListenError extends ClusterError {
 }
 
 /**
- * Starts the agent's HTTP endpoint: `/health`, `/leader`, `/health/<resource>` and `/metrics`, GET and HEAD.
- * Every answer comes from the AgentView's memory, so a probe never waits on the lock members. A bad request gets
+ * Starts the agent's HTTP endpoint: `/health`, `/leader`, `/health/sip-proxy`, `/health/<resource>` and `/metrics`,
+ * GET and HEAD. Every answer comes from the AgentView's memory, so a probe never waits on the lock members; only
+ * `/health/sip-proxy` and `/metrics` ask this node's SIP proxy, bounded by SIP_PROXY_TIMEOUT_MS. A bad request gets
  * a 4xx; nothing a client sends makes this throw. Resolves once listening; rejects with HttpListenError when the
  * address cannot be bound.
  */
 export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHttp> {
-  const { address, port, view, metrics } = options;
+  const { address, port, view, metrics, sipProxyStatusUrl } = options;
   const log = options.log.child({ component: 'http' });
   const endpoint = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
@@ -52,7 +57,7 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
       const ms = Math.round((performance.now() - started) * 10) / 10;
       log.debug({ http: { ...requestLine(req), status: res.statusCode, ms } }, 'request');
     });
-    answer(req, res, view, metrics).catch((err: unknown) => {
+    answer(req, res, view, metrics, sipProxyStatusUrl).catch((err: unknown) => {
       log.warn({ err, http: requestLine(req) }, 'request failed');
       if (res.headersSent) res.destroy();
       else send(req, res, { status: 500, body: { status: 'internal error' } });
@@ -102,7 +107,13 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, view: AgentView, metrics: AgentMetrics) {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  view: AgentView,
+  metrics: AgentMetrics,
+  sipProxy: string | undefined,
+) {
   const route = matchRoute(req.method, req.url);
   if (!('name' in route)) return send(req, res, route);
   switch (route.name) {
@@ -112,37 +123,26 @@ async function answer(req: IncomingMessage, res: ServerResponse, view: AgentView
       return send(req, res, leaderReply(view));
     case 'resource':
       return send(req, res, resourceReply(view, route.id));
+    case 'sip-proxy': {
+      const answer = sipProxy === undefined ? undefined : await getFromProxy(sipProxy, '/health');
+      return send(req, res, sipProxyHealthReply(view, answer));
+    }
     case 'metrics': {
-      const { contentType, text } = await metrics.render();
-      return write(req, res, 200, contentType, text, {});
+      // The proxy's part is fetched alongside, bounded by its timeout: the agent's own metrics never wait longer.
+      const [own, proxy] = await Promise.all([
+        metrics.render(),
+        sipProxy === undefined ? undefined : getFromProxy(sipProxy, '/metrics'),
+      ]);
+      const text = proxy === undefined ? own.text : mergeMetrics(own.text, proxy);
+      return writeBody(req, res, 200, own.contentType, text);
     }
   }
 }
 
 function send(req: IncomingMessage, res: ServerResponse, reply: JsonReply): void {
-  write(req, res, reply.status, 'application/json; charset=utf-8', JSON.stringify(reply.body), reply.headers ?? {});
+  writeJson(req, res, reply.status, reply.body, reply.headers ?? {});
 }
 
-/** HEAD gets the same status and headers (Content-Length included) without the body. */
-function write(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string>,
-): void {
-  res.writeHead(status, {
-    ...headers,
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
-}
-
-/** Peer data is untrusted: nested under `http`, the URL shortened. */
 function requestLine(req: IncomingMessage): { method: string | undefined; url: string | undefined; peer?: string } {
   return { method: req.method, url: req.url?.slice(0, 200), peer: req.socket.remoteAddress };
 }
@@ -165,20 +165,4 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket, log: Logger):
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function listenFailure(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return 'address already in use (another agent or service holds this port)';
-    case 'EADDRNOTAVAIL':
-      return 'address not available (not configured on any interface of this host)';
-    case 'EACCES':
-      return 'permission denied (ports below 1024 need privileges)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host name does not resolve (${err.code})`;
-    default:
-      return err.message;
-  }
 }

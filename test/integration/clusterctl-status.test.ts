@@ -49,12 +49,17 @@ test.serial('clusterctl status shows leader, term, members and nodes, as text an
     ],
   );
   t.deepEqual(status.resources, []);
+  t.true(
+    status.nodes.every((node) => node.sip === null),
+    'no SIP summary from nodes without sipProxy',
+  );
 
   const text = clusterctl(config, 'status');
   t.is(text.status, 0, text.stderr);
   t.regex(text.stdout, new RegExp(`Leader: ${leader.node}, term ${leader.term}, lease valid for \\d+ ms`));
   t.regex(text.stdout, /Quorum: 3\/3 lock members reachable \(majority 2\)/);
   t.regex(text.stdout, new RegExp(`${leader.node}\\s+online\\s+leader \\(term ${leader.term}\\)`));
+  t.notRegex(text.stdout, /SIP/, 'nothing about SIP when no node has a sipProxy');
 
   // Two members down: no quorum, said plainly, exit code 2.
   await Promise.all([cluster.members[0]!.stop('SIGKILL'), cluster.members[1]!.stop('SIGKILL')]);

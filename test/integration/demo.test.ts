@@ -8,6 +8,8 @@ import type { ClusterStatus } from '../../src/cli/cluster-status.js';
 import { isLive, readProcStat } from '../../src/resources/proc.js';
 import { CLUSTERCTL_MAIN } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { optionsToProxy, UdpClient } from '../fixtures/sip/clients.js';
+import { sipPorts } from '../../src/demo/demo-sip.js';
 
 const DEMO_MAIN = fileURLToPath(new URL('../../src/demo/main.js', import.meta.url));
 
@@ -36,9 +38,9 @@ function readPids(dir: string): PidsFile | undefined {
 }
 
 /** The worker process each node's agent started, from its pidfile (`<pid> <start time>`). */
-function workerPids(dir: string): { node: string; pid: number }[] {
+function workerPids(dir: string, resource = 'worker'): { node: string; pid: number }[] {
   return ['stg1', 'stg2', 'stg3'].flatMap((node) => {
-    const path = join(dir, node, 'resources', 'worker.pid');
+    const path = join(dir, node, 'resources', `${resource}.pid`);
     if (!existsSync(path)) return [];
     return [{ node, pid: Number(readFileSync(path, 'utf8').trim().split(/\s+/)[0]) }];
   });
@@ -77,7 +79,9 @@ test.serial(
       // Whatever happened above: nothing of this test may outlive it.
       for (const entry of readPids(dir)?.started ?? []) if (alive(entry.pid)) process.kill(entry.pid, 'SIGKILL');
       // A worker leads its own process group (the agent started it detached): the group goes with it.
-      for (const entry of workerPids(dir)) if (alive(entry.pid)) process.kill(-entry.pid, 'SIGKILL');
+      for (const entry of [...workerPids(dir), ...workerPids(dir, 'sip-proxy')]) {
+        if (alive(entry.pid)) process.kill(-entry.pid, 'SIGKILL');
+      }
       if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     });
@@ -100,7 +104,8 @@ test.serial(
           current?.leader &&
           online === 3 &&
           started(current, 'dummy').length === 1 &&
-          started(current, 'worker').length === 3;
+          started(current, 'worker').length === 3 &&
+          started(current, 'sip-proxy').length === 3;
         return ready ? current : undefined;
       },
       { timeoutMs: 30_000, everyMs: 200 },
@@ -130,6 +135,36 @@ test.serial(
     t.deepEqual(worker!.whyNotRunning, []);
     t.true(existsSync(join(dir, 'dummy.journal')), 'the dummy journals its actions in DIR/dummy.journal');
 
+    // stg-sip-proxy runs on every node (a process resource): each answers an OPTIONS on its UDP port, and each
+    // agent reports it healthy on /health/sip-proxy (it reads the proxy's own status endpoint).
+    t.like(
+      status.resources.find((resource) => resource.id === 'sip-proxy'),
+      {
+        kind: 'process',
+        placement: 'every-node',
+        managed: true,
+        failcount: 0,
+      },
+    );
+    t.deepEqual(started(status, 'sip-proxy'), ['stg1', 'stg2', 'stg3']);
+    const client = await UdpClient.open('127.0.0.1');
+    t.teardown(() => client.close());
+    for (const index of [0, 1, 2]) {
+      const { sip } = sipPorts(index);
+      // The agent reports the resource started once it spawned it; the proxy answers once it has bound its ports,
+      // and serves its status after that: its health through the agent says it is ready.
+      const health = await waitFor(`/health/sip-proxy of stg${index + 1} to answer 200`, async () => {
+        const response = await fetch(`http://127.0.0.1:${8401 + index}/health/sip-proxy`);
+        const body = await response.text();
+        return response.status === 200 ? body : undefined;
+      });
+      t.like(JSON.parse(health), { node: `stg${index + 1}`, status: 'ok', resource: { state: 'started' } });
+      const callId = `demo-options-${index}`;
+      await client.send(optionsToProxy(callId, 'UDP', { address: '127.0.0.1', port: sip }), '127.0.0.1', sip);
+      t.like(await client.next(`the OPTIONS answer of stg${index + 1}`), { status: 200, callId });
+    }
+    t.true(output.includes(`registrations`), 'the banner says how to see the registrations');
+
     // The workers outlive their agents by design (a restarted agent adopts them): the demo must stop them itself.
     const workers = workerPids(dir);
     t.deepEqual(
@@ -142,10 +177,12 @@ test.serial(
     );
 
     // The demo lists the workers in pids.json as it finds them in the pidfiles (it looks every half second).
-    const pids = await waitFor('DIR/pids.json to list the 3 workers', () => {
+    const proxies = workerPids(dir, 'sip-proxy');
+    t.is(proxies.length, 3);
+    const pids = await waitFor('DIR/pids.json to list the 3 workers and the 3 proxies', () => {
       const current = readPids(dir);
       const listed = new Set(current?.started.map((entry) => entry.pid));
-      return workers.every((entry) => listed.has(entry.pid)) ? current : undefined;
+      return [...workers, ...proxies].every((entry) => listed.has(entry.pid)) ? current : undefined;
     });
     t.is(pids.demo, demo.pid!);
     t.deepEqual(
@@ -160,7 +197,14 @@ test.serial(
         .filter((entry) => entry.kind === 'resource')
         .map((entry) => entry.name)
         .sort(),
-      ['worker on stg1', 'worker on stg2', 'worker on stg3'],
+      [
+        'sip-proxy on stg1',
+        'sip-proxy on stg2',
+        'sip-proxy on stg3',
+        'worker on stg1',
+        'worker on stg2',
+        'worker on stg3',
+      ],
     );
     t.true(
       pids.started.every((entry) => alive(entry.pid)),
@@ -189,6 +233,7 @@ test.serial(
       'no worker is left',
     );
     t.deepEqual(workerPids(dir), [], 'the demo removed the pidfiles of the workers it stopped');
+    t.deepEqual(workerPids(dir, 'sip-proxy'), [], 'and of the proxies');
     t.true(existsSync(clusterctlConfig), 'a --state-dir given by the user is kept');
   },
 );

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ClusterError } from '../../errors.js';
+import { listenFailure, writeBody, writeJson } from '../../http/respond.js';
 import type { Logger } from '../../log.js';
 import { healthReply } from './health.js';
 import type { SipProxyMetrics } from './metrics.js';
@@ -42,7 +43,7 @@ export async function startStatusServer(options: {
     answer(req, res).catch((err: unknown) => {
       log.warn({ err, http: { method: req.method, url: req.url?.slice(0, 200) } }, 'status request failed');
       if (res.headersSent) res.destroy();
-      else json(req, res, 500, { status: 'internal error' });
+      else writeJson(req, res, 500, { status: 'internal error' });
     });
   });
   // Requests are tiny and local: a client that dawdles is cut off long before Node's defaults.
@@ -55,24 +56,26 @@ export async function startStatusServer(options: {
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = matchStatusRoute(req.method, req.url);
-    if (typeof route === 'object') return json(req, res, route.status, route.body, route.headers);
+    if (typeof route === 'object') return writeJson(req, res, route.status, route.body, route.headers);
     switch (route) {
       case 'metrics': {
         const { contentType, text } = await metrics.render();
-        return write(req, res, 200, contentType, text);
+        return writeBody(req, res, 200, contentType, text);
       }
       case 'status':
-        return json(req, res, 200, await statusSnapshot(sources));
+        return writeJson(req, res, 200, await statusSnapshot(sources));
       case 'health': {
         const reply = await healthReply(sources, stopping);
-        return json(req, res, reply.status, reply.body);
+        return writeJson(req, res, reply.status, reply.body);
       }
     }
   }
 
   const endpoint = address.includes(':') ? `[${address}]:${options.port}` : `${address}:${options.port}`;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new StatusListenError(endpoint, reason(err), err)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StatusListenError(endpoint, listenFailure(err), err)),
+    );
     server.listen({ host: address, port: options.port }, () => resolve());
   });
   server.removeAllListeners('error');
@@ -94,46 +97,4 @@ export async function startStatusServer(options: {
       return closing;
     },
   };
-}
-
-function json(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  write(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
-}
-
-/** HEAD gets the same status and headers (Content-Length included) without the body. */
-function write(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    ...headers,
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
-}
-
-function reason(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return 'address already in use';
-    case 'EADDRNOTAVAIL':
-      return 'address not available (not configured on any interface of this host)';
-    case 'EACCES':
-      return 'permission denied (ports below 1024 need privileges)';
-    default:
-      return err.message;
-  }
 }

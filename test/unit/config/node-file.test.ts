@@ -143,7 +143,7 @@ test('unknown (misspelt) key: one problem per key, at that key, listing the keys
         path: 'lockMember',
         value: [],
         expected:
-          /^a known key \(cluster, node, lockMembers, dataStore, http, paths, definitionFile, dnsExternalKeyFile\)$/,
+          /^a known key \(cluster, node, lockMembers, dataStore, http, paths, definitionFile, dnsExternalKeyFile, sipProxy\)$/,
       },
     ],
     { only: true },
@@ -315,7 +315,7 @@ test('several mistakes in the node file are all reported in one error', (t) => {
       {
         path: 'definitionFle',
         value: 'cluster.yaml',
-        expected: /^a known key \(.*definitionFile, dnsExternalKeyFile\)$/,
+        expected: /^a known key \(.*definitionFile, dnsExternalKeyFile, sipProxy\)$/,
       },
     ],
     { only: true },
@@ -379,4 +379,54 @@ test('unreadable node file: names the file and the reason', (t) => {
 
   const folder = configErrorFrom(t, () => loadAgentConfig(dir));
   assertProblems(t, folder, [{ path: '', expected: /readable YAML file \(EISDIR\)/ }], { only: true });
+});
+
+test('sipProxy.statusUrl: an http URL with an IP address of this node and a port; anything else names the field', (t) => {
+  for (const statusUrl of ['http://127.0.0.1:5081', 'http://[::1]:5081/', 'http://127.0.0.1:5081']) {
+    const config = loadAgentConfig(
+      writeConfig(
+        t,
+        nodeWith((node) => (node.sipProxy = { statusUrl })),
+        validDefinition(),
+      ),
+    );
+    t.is(config.node.sipProxy?.statusUrl, statusUrl);
+  }
+  for (const statusUrl of [
+    'https://127.0.0.1:5081',
+    'http://localhost:5081',
+    'http://127.0.0.1',
+    'http://127.0.0.1:5081/status',
+    'x',
+  ]) {
+    const path = writeConfig(
+      t,
+      nodeWith((node) => (node.sipProxy = { statusUrl })),
+      validDefinition(),
+    );
+    const error = configErrorFrom(t, () => loadAgentConfig(path));
+    assertProblems(t, error, [{ path: 'sipProxy.statusUrl', value: statusUrl, expected: /http:\/\/ADDRESS:PORT/ }], {
+      only: true,
+    });
+  }
+  const elsewhere = writeConfig(
+    t,
+    nodeWith((node) => (node.sipProxy = { statusUrl: 'http://192.0.2.44:5081' })),
+    validDefinition(),
+  );
+  assertProblems(
+    t,
+    configErrorFrom(t, () => loadAgentConfig(elsewhere)),
+    [{ path: 'sipProxy.statusUrl', value: 'http://192.0.2.44:5081', expected: /loopback or node\.address/ }],
+  );
+  const typo = writeConfig(
+    t,
+    nodeWith((node) => (node.sipProxy = { statusURL: 'http://127.0.0.1:5081' })),
+    validDefinition(),
+  );
+  assertProblems(
+    t,
+    configErrorFrom(t, () => loadAgentConfig(typo)),
+    [{ path: 'sipProxy.statusURL', expected: /a known key \(statusUrl\)/ }],
+  );
 });

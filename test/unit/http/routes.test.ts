@@ -6,7 +6,8 @@ test('known paths map to their routes for GET and HEAD, whatever the query strin
   t.deepEqual(matchRoute('GET', '/health'), { name: 'health' });
   t.deepEqual(matchRoute('HEAD', '/leader?check=haproxy'), { name: 'leader' });
   t.deepEqual(matchRoute('GET', '/metrics'), { name: 'metrics' });
-  t.deepEqual(matchRoute('GET', '/health/sip-proxy'), { name: 'resource', id: 'sip-proxy' });
+  t.deepEqual(matchRoute('GET', '/health/sip-proxy'), { name: 'sip-proxy' }, 'the proxy before any resource');
+  t.deepEqual(matchRoute('GET', '/health/dns'), { name: 'resource', id: 'dns' });
   t.deepEqual(matchRoute('GET', '/health/my%20vip'), { name: 'resource', id: 'my vip' });
   t.deepEqual(matchRoute('GET', 'http://10.0.0.1:8008/leader'), { name: 'leader' }, 'absolute-form target');
 });
