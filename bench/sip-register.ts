@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,11 @@ import { FIXTURES } from '../test/fixtures/sip/fixtures.js';
 import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { waitFor } from '../test/helpers/wait.js';
 import type { BenchResult } from './run.js';
+import { runTlsPart } from './sip-register-tls.js';
+import { cpuSeconds, option, quiet, rssKb } from './sip-tls-measure.js';
 
 /*
- * `npm run bench -- sip-register [--transport udp|tcp|both] [--users N] [--step-seconds S] [--start R] [--step R]
+ * `npm run bench -- sip-register [--transports udp,tcp,tls] [--users N] [--step-seconds S] [--start R] [--step R]
  * [--max R]`: SIPp (one process, one socket: -t u1 / t1) registers distinct users (an injection file of --users
  * lines, one REGISTER each, push parameters and +sip.instance as a Linphone app sends) through one stg-sip-proxy
  * process whose data Redis runs on loopback, all on this machine. The rate goes up by --step from --start; each
@@ -19,23 +21,29 @@ import type { BenchResult } from './run.js';
  * statistics got 200s for 97% of the asked rate, and Redis holds a binding for every 200 (its keys counted after
  * the step). The result is the highest sustained rate, with the proxy's CPU (user+system, % of one core, over
  * SIPp's active time) and RSS at its end. The machine is shared: each step shows the load average before it.
+ * TLS (SIPp here has none): a Node client, closed loop, see bench/sip-register-tls.ts. All three run by default;
+ * `--transport udp|tcp|both` (the older option) runs UDP and/or TCP only.
  */
 
 const SCENARIO = `${FIXTURES}sipp/register-bench.xml`;
 const FAILURE_LIMIT = 0.001;
 const RATE_KEPT = 0.97;
 
-function option(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  const value = at >= 0 ? Number(args[at + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
+type Transport = 'udp' | 'tcp' | 'tls';
 
-function transportsOf(args: string[]): ('udp' | 'tcp')[] {
+function transportsOf(args: string[]): Transport[] {
+  const list = args.indexOf('--transports');
+  if (list >= 0) {
+    const named = (args[list + 1] ?? '').split(',');
+    const unknown = named.filter((name) => !['udp', 'tcp', 'tls'].includes(name));
+    if (unknown.length > 0 || named.length === 0)
+      throw new Error(`--transports: a comma-separated list of udp, tcp, tls (not ${JSON.stringify(args[list + 1])})`);
+    return (['udp', 'tcp', 'tls'] as const).filter((name) => named.includes(name));
+  }
   const at = args.indexOf('--transport');
-  const value = at >= 0 ? args[at + 1] : 'both';
+  const value = at >= 0 ? args[at + 1] : 'all';
   if (value === 'udp' || value === 'tcp') return [value];
-  return ['udp', 'tcp'];
+  return value === 'both' ? ['udp', 'tcp'] : ['udp', 'tcp', 'tls'];
 }
 
 interface Step {
@@ -58,19 +66,44 @@ interface Step {
 }
 
 export async function run(args: string[]): Promise<BenchResult> {
+  const transports = transportsOf(args);
+  const dir = mkdtempSync(join(tmpdir(), 'stg-bench-register-'));
+  const server = await RedisServer.start({ dir: join(dir, 'redis'), durable: false });
+  const redis = new Redis({ host: server.host, port: server.port });
+  const parts: { lines: string[]; figures: Record<string, unknown> }[] = [];
+  try {
+    const sipp = transports.filter((transport): transport is 'udp' | 'tcp' => transport !== 'tls');
+    if (sipp.length > 0) parts.push(await runSippPart(args, sipp, dir, redis, server));
+    if (transports.includes('tls')) parts.push(await runTlsPart(args, redis, server.pid!));
+  } finally {
+    redis.disconnect();
+    await server.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    lines: parts.flatMap((part) => part.lines),
+    figures: Object.assign({ bench: 'sip-register' }, ...parts.map((part) => part.figures)) as Record<string, unknown>,
+  };
+}
+
+/** UDP and/or TCP with SIPp, stepped rates. */
+async function runSippPart(
+  args: string[],
+  transports: ('udp' | 'tcp')[],
+  dir: string,
+  redis: Redis,
+  server: RedisServer,
+): Promise<{ lines: string[]; figures: Record<string, unknown> }> {
   const users = option(args, '--users', 200_000);
   const stepSeconds = option(args, '--step-seconds', 10);
   const start = option(args, '--start', 2000);
   const increment = option(args, '--step', 1000);
   const max = option(args, '--max', 30_000);
-  const dir = mkdtempSync(join(tmpdir(), 'stg-bench-register-'));
   const csv = join(dir, 'users.csv');
   const lines = ['SEQUENTIAL'];
   for (let i = 1; i <= users; i++) lines.push(`bench${i};00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
   writeFileSync(csv, `${lines.join('\n')}\n`);
 
-  const server = await RedisServer.start({ dir: join(dir, 'redis'), durable: false });
-  const redis = new Redis({ host: server.host, port: server.port });
   const proxy = await ProxyProcess.start({
     listen: [
       { transport: 'udp', address: '127.0.0.1', port: 0 },
@@ -86,7 +119,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     await waitFor('the registrar connected to Redis', () =>
       proxy.logLines().some((line) => /\(registrar\) connected$/.test(String(line['msg']))),
     );
-    for (const transport of transportsOf(args)) {
+    for (const transport of transports) {
       for (let rate = start; rate <= max; rate += increment) {
         const step = await runStep({
           transport,
@@ -106,14 +139,17 @@ export async function run(args: string[]): Promise<BenchResult> {
     }
   } finally {
     await proxy.stop();
-    redis.disconnect();
-    await server.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
   }
   const best = (transport: 'udp' | 'tcp') =>
     results.filter((step) => step.transport === transport && step.sustained).at(-1);
   const udp = best('udp');
   const tcp = best('tcp');
+  const ran = (transport: 'udp' | 'tcp', step: Step | undefined) =>
+    transports.includes(transport)
+      ? [
+          `${transport.toUpperCase()} ${step ? `${step.rate}/s (proxy CPU ${step.cpuPercent}%, RSS ${step.rssMb} MB)` : 'none'}`,
+        ]
+      : [];
   // `sipp -v` prints its version and exits with status 1.
   const sipp = /SIPp v[^\s]+/.exec(spawnSync('sipp', ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[0] ?? 'SIPp';
   const out = [
@@ -122,20 +158,20 @@ export async function run(args: string[]): Promise<BenchResult> {
     `  ${stepSeconds} s per step from ${start}/s up by ${increment}/s, Redis flushed before each step;`,
     `  sustained = < 0.1% failed, the median second answered >= ${RATE_KEPT * 100}% of the rate, a binding in Redis for every 200`,
     ...results.map((step) => `  ${describe(step)}`),
-    `  highest sustained: UDP ${udp ? `${udp.rate}/s (proxy CPU ${udp.cpuPercent}%, RSS ${udp.rssMb} MB)` : 'none'}` +
-      (transportsOf(args).includes('tcp')
-        ? `; TCP ${tcp ? `${tcp.rate}/s (proxy CPU ${tcp.cpuPercent}%, RSS ${tcp.rssMb} MB)` : 'none'}`
-        : ''),
+    `  highest sustained: ${[...ran('udp', udp), ...ran('tcp', tcp)].join('; ')}`,
   ];
   return {
     lines: out,
     figures: {
-      bench: 'sip-register',
-      register_per_s: udp?.rate ?? 0,
-      transport: 'udp',
-      proxy_cpu_percent: udp?.cpuPercent,
-      proxy_rss_mb: udp?.rssMb,
-      redis_cpu_percent: udp?.redisCpuPercent,
+      ...(transports.includes('udp')
+        ? {
+            register_per_s: udp?.rate ?? 0,
+            transport: 'udp',
+            proxy_cpu_percent: udp?.cpuPercent,
+            proxy_rss_mb: udp?.rssMb,
+            redis_cpu_percent: udp?.redisCpuPercent,
+          }
+        : {}),
       ...(tcp
         ? { tcp_register_per_s: tcp.rate, tcp_proxy_cpu_percent: tcp.cpuPercent, tcp_proxy_rss_mb: tcp.rssMb }
         : {}),
@@ -248,16 +284,6 @@ function sipp(args: string[], cwd: string): Promise<{ output: string; cpuSeconds
   });
 }
 
-/** Waits until the process uses under 5% of a core over a quarter second (at most 60 s). */
-async function quiet(pid: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const before = cpuSeconds(pid);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (cpuSeconds(pid) - before < 0.0125 || Date.now() > deadline) return;
-  }
-}
-
 /**
  * SIPp's `-trace_stat -fd 1` file: one row per second. Gives the seconds from its first row to its last, and the
  * median of the 200s received per whole second.
@@ -291,16 +317,6 @@ function count(output: string, label: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-function cpuSeconds(pid: number): number {
-  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) after the command name in parentheses.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
+  return Math.round(rssKb(pid) / 1024);
 }

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { optionsToProxy } from '../test/fixtures/sip/clients.js';
 import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { createSipTestPki } from '../test/fixtures/sip/tls-certs.js';
-import { waitFor } from '../test/helpers/wait.js';
 import type { BenchResult } from './run.js';
+import { TlsSipFlow, type TlsTarget } from './sip-tls-client.js';
+import { cpuSeconds, openFileLimit, option, settledRssKb } from './sip-tls-measure.js';
 
 /*
  * `npm run bench -- sip-tls-flows [--flows N] [--concurrency C] [--key ecdsa|rsa] [--resumed M]`: the memory of N
@@ -16,83 +15,24 @@ import type { BenchResult } from './run.js';
  * client costs. Published for Kamailio: about 61 kB per TLS connection.
  */
 
-function option(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  const value = at >= 0 ? Number(args[at + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** The soft limit on open files (this process, and the proxy it starts, which inherits it). */
-function openFileLimit(): number {
-  const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-  return line === undefined || line === 'unlimited' ? Infinity : Number(line);
-}
-
-function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** RSS once it stopped moving (the proxy's GC has run after the burst): the last of 3 readings within 1%. */
-async function settledRssKb(pid: number): Promise<number> {
-  const readings: number[] = [];
-  return waitFor(
-    'the proxy RSS to settle',
-    () => {
-      readings.push(rssKb(pid));
-      const last = readings.slice(-3);
-      const spread = last.length === 3 ? Math.max(...last) / Math.min(...last) - 1 : 1;
-      return spread < 0.01 ? last[2] : undefined;
-    },
-    { timeoutMs: 30_000, everyMs: 1_000 },
-  );
-}
-
-interface Flow {
-  socket: TLSSocket;
-  session?: Buffer;
-}
-
 /** Opens a TLS flow, sends OPTIONS to the proxy and resolves once the 200 is back (the flow stays open). */
-function openFlow(port: number, ca: Buffer, index: number, session?: Buffer): Promise<Flow> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTls({
-      host: '127.0.0.1',
-      port,
-      ca,
-      servername: 'localhost',
-      ...(session ? { session } : {}),
-    });
-    const flow: Flow = { socket };
-    let answer = '';
-    const timer = setTimeout(() => reject(new Error(`flow ${index}: no 200 within 30 s`)), 30_000);
-    socket.on('session', (ticket: Buffer) => (flow.session = ticket));
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    socket.once('secureConnect', () =>
-      socket.write(optionsToProxy(`flow-${index}`, 'TLS', { address: '127.0.0.1', port })),
-    );
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString('latin1');
-      if (!answer.includes('\r\n\r\n')) return;
-      clearTimeout(timer);
-      if (!answer.startsWith('SIP/2.0 200 ')) reject(new Error(`flow ${index}: ${answer.slice(0, 40)}`));
-      else resolve(flow);
-    });
+async function openFlow(target: TlsTarget, index: number, session?: Buffer): Promise<TlsSipFlow> {
+  const flow = await TlsSipFlow.open(target, session);
+  const request = optionsToProxy(`flow-${index}`, 'TLS', { address: '127.0.0.1', port: target.port });
+  const status = await flow.request(request, 30_000).catch((error: unknown) => {
+    flow.close();
+    throw new Error(`flow ${index}: ${error instanceof Error ? error.message : String(error)}`);
   });
+  if (status !== 200) {
+    flow.close();
+    throw new Error(`flow ${index}: answered ${status}`);
+  }
+  return flow;
 }
 
 /** Opens `count` flows, `concurrency` at a time; returns them and the seconds it took. */
-async function openFlows(count: number, concurrency: number, open: (index: number) => Promise<Flow>) {
-  const flows: Flow[] = [];
+async function openFlows(count: number, concurrency: number, open: (index: number) => Promise<TlsSipFlow>) {
+  const flows: TlsSipFlow[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -133,14 +73,15 @@ export async function run(args: string[]): Promise<BenchResult> {
     throw error;
   });
   const { port } = proxy.listener('tls');
-  const open: Flow[] = [];
+  const open: TlsSipFlow[] = [];
+  const target = { port, ca: pki.ca };
   try {
     // Warm up (code paths compiled, TLS contexts used) with a few flows, closed again, before the baseline.
-    const warm = await openFlows(50, 10, (i) => openFlow(port, pki.ca, i));
-    warm.flows.forEach((flow) => flow.socket.destroy());
+    const warm = await openFlows(50, 10, (i) => openFlow(target, i));
+    warm.flows.forEach((flow) => flow.close());
     const baseline = await settledRssKb(proxy.pid);
     const cpuBefore = cpuSeconds(proxy.pid);
-    const full = await openFlows(count, concurrency, (i) => openFlow(port, pki.ca, i));
+    const full = await openFlows(count, concurrency, (i) => openFlow(target, i));
     open.push(...full.flows);
     const cpuFull = cpuSeconds(proxy.pid) - cpuBefore;
     const loaded = await settledRssKb(proxy.pid);
@@ -148,11 +89,11 @@ export async function run(args: string[]): Promise<BenchResult> {
     const sessions = full.flows.map((flow) => flow.session).filter((s): s is Buffer => s !== undefined);
     const cpuResumeBefore = cpuSeconds(proxy.pid);
     const resumed = await openFlows(resumedCount, concurrency, (i) =>
-      openFlow(port, pki.ca, count + i, sessions[i % sessions.length]),
+      openFlow(target, count + i, sessions[i % sessions.length]),
     );
     open.push(...resumed.flows);
     const cpuResumed = cpuSeconds(proxy.pid) - cpuResumeBefore;
-    const reused = resumed.flows.filter((flow) => flow.socket.isSessionReused()).length;
+    const reused = resumed.flows.filter((flow) => flow.resumed).length;
     const figures = {
       bench: 'sip-tls-flows',
       key,
@@ -180,7 +121,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       figures,
     };
   } finally {
-    for (const flow of open) flow.socket.destroy();
+    for (const flow of open) flow.close();
     await proxy.stop();
     pki.remove();
   }
