@@ -89,7 +89,7 @@ export class SipProxyMetrics {
       responseClasses(transports.counters),
     );
     gauge('stg_sip_flows', 'Open stream connections, by transport.', 'transport', () => {
-      const { tcp, tls, ws, wss } = flowCounts(transports.counters, transports.listeners());
+      const { tcp, tls, ws, wss } = flowCounts(transports.counters);
       return { tcp, tls, ws, wss };
     });
     totals(

@@ -1,6 +1,6 @@
 import type { PushWaitCounters } from '../proxy/push-wait.js';
 import type { RegistrarCounters } from '../registrar/registrar.js';
-import type { ListenSpec, TransportCounters, TransportName } from '../transport/index.js';
+import type { TransportCounters, TransportName } from '../transport/index.js';
 import type { StatusSources } from './sources.js';
 
 /*
@@ -70,20 +70,15 @@ export interface FlowCounts {
   readonly total: number;
 }
 
-/**
- * Open stream connections by transport. The transports count WebSocket flows (ws and wss) together; WebSocket
- * flows are only ever accepted, so with listeners of one kind only, they are all of that kind. With both ws and wss
- * listeners the WebSocket flows are all shown under `ws` (see src/sip/README.md, status/).
- */
-export function flowCounts(counters: TransportCounters, listeners: readonly ListenSpec[]): FlowCounts {
+/** Open stream connections by transport (the transports count ws and wss together, and wss alone). */
+export function flowCounts(counters: TransportCounters): FlowCounts {
   const websocket = counters.wsConnectionsOpen;
   const tls = counters.tlsConnectionsOpen;
-  const wssOnly = listeners.some((l) => l.transport === 'wss') && !listeners.some((l) => l.transport === 'ws');
   return {
     tcp: Math.max(0, counters.tcpConnectionsOpen - tls - websocket),
     tls,
-    ws: wssOnly ? 0 : websocket,
-    wss: wssOnly ? websocket : 0,
+    ws: Math.max(0, websocket - counters.wssConnectionsOpen),
+    wss: counters.wssConnectionsOpen,
     total: counters.tcpConnectionsOpen,
   };
 }

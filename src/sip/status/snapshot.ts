@@ -54,7 +54,7 @@ export async function statusSnapshot(sources: StatusSources): Promise<StatusSnap
       : null,
     transactions: sources.transactions(),
     responses: responseClasses(transports.counters),
-    flows: flowCounts(transports.counters, transports.listeners()),
+    flows: flowCounts(transports.counters),
     overloadRejections: sum(overloadRejections(sources)),
     pushWaits: pushWaits ? { pending: pushWaits.counters.pending, max: pushWaits.max } : null,
   };

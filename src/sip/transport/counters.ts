@@ -24,10 +24,11 @@ export class TransportCounters {
   tcpConnectionsOpened = 0;
   /** Connections refused or closed by a limit (per source, in all, a peer that does not read). */
   tcpConnectionsRefused = 0;
-  /** Open connections of every stream transport, and of TLS and WebSocket (ws and wss) alone. */
+  /** Open connections of every stream transport, and of TLS and WebSocket (ws and wss; of which wss) alone. */
   tcpConnectionsOpen = 0;
   tlsConnectionsOpen = 0;
   wsConnectionsOpen = 0;
+  wssConnectionsOpen = 0;
   /** TLS handshakes that failed (bad client hello, no or bad client certificate, timeout), ours or theirs. */
   tlsHandshakesFailed = 0;
   /** TLS handshakes that resumed a session (a ticket): the cheap reconnection. */

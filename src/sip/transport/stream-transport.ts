@@ -175,6 +175,7 @@ export class StreamTransport {
     this.counters.tcpConnectionsOpen = this.byId.size;
     if (transport === 'tls') this.counters.tlsConnectionsOpen += delta;
     else if (transport === 'ws' || transport === 'wss') this.counters.wsConnectionsOpen += delta;
+    if (transport === 'wss') this.counters.wssConnectionsOpen += delta;
   }
 
   private connectTo(transport: 'tcp' | 'tls', address: string, port: number, serverName?: string): Promise<Flow> {

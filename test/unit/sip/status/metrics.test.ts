@@ -130,26 +130,30 @@ test('every metric reads the counters at scrape time, under its name and labels'
   t.notRegex(text, /process_cpu/, 'process metrics only when asked for');
 });
 
-test('without a registrar or push waits their series are left out; WebSocket flows go to wss with wss listeners only', async (t) => {
+test('without a registrar or push waits their series are left out; WebSocket flows by kind', async (t) => {
   const fake = fakeSources({
     registrar: false,
     pushWaits: false,
-    listeners: [{ transport: 'wss', address: '127.0.0.1', port: 443 }],
+    listeners: [
+      { transport: 'ws', address: '127.0.0.1', port: 80 },
+      { transport: 'wss', address: '127.0.0.1', port: 443 },
+    ],
   });
   fake.transport.tcpConnectionsOpen = 3;
   fake.transport.wsConnectionsOpen = 3;
+  fake.transport.wssConnectionsOpen = 2;
   const text = (await new SipProxyMetrics(fake.sources, { processMetrics: false }).render()).text;
   t.notRegex(text, /stg_sip_registers_total/);
   t.notRegex(text, /stg_sip_push_waits/);
-  t.is(sample(text, 'stg_sip_flows{transport="wss"}'), 3);
-  t.is(sample(text, 'stg_sip_flows{transport="ws"}'), 0);
+  t.is(sample(text, 'stg_sip_flows{transport="wss"}'), 2);
+  t.is(sample(text, 'stg_sip_flows{transport="ws"}'), 1);
   t.is(sample(text, 'stg_sip_flows{transport="tcp"}'), 0);
   t.is(sample(text, 'stg_sip_overload_rejections_total{reason="register"}'), 0);
 
   const snapshot = await statusSnapshot(fake.sources);
   t.is(snapshot.registrations, null);
   t.is(snapshot.pushWaits, null);
-  t.deepEqual(snapshot.flows, { tcp: 0, tls: 0, ws: 0, wss: 3, total: 3 });
+  t.deepEqual(snapshot.flows, { tcp: 0, tls: 0, ws: 1, wss: 2, total: 3 });
 });
 
 test('/status: the JSON snapshot of the same counters', async (t) => {
