@@ -106,7 +106,12 @@ test.serial("fencing: a deposed leader's write is refused by every member that s
   await waitFor('the write on every member', () => fencesAndVersions(plane, 'version', 1));
 
   // stg1 stops renewing (a pause); its lease expires and stg2 is elected with term 2.
-  await waitFor('the old lease expired', async () => (await plane.members[0]!.client.exists(plane.keys.lease)) === 0);
+  // Every member's copy: each expires from the last renew that member stored, and a member still holding the old
+  // lease would (rightly) refuse stg2, leaving it without the new fence.
+  await waitFor('the old lease expired on every member', async () => {
+    const left = await Promise.all(plane.members.map((member) => member.client.exists(plane.keys.lease)));
+    return left.every((count) => count === 0);
+  });
   const fresh = new Election(plane, 'stg2', 'new', () => short, quietLog);
   t.true((await fresh.campaign(2)).won);
   await waitFor('term 2 seen by every member', () => fencesAndVersions(plane, 'fence', 2));

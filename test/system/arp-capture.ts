@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Timeline } from './address-timeline.js';
-import type { BedProcess, HostName, TestBed } from './bed.js';
+import type { BedEvent, BedProcess, HostName, TestBed } from './bed.js';
 
 /**
  * What the client saw on the wire about an address: every ARP packet whose sender is the address (gratuitous
@@ -106,15 +106,16 @@ export class ClaimCapture {
    * holding (the two clocks are the same, but each tool stamps a little after the fact). A claim from a MAC that is
    * no node's counts as unheld too.
    */
-  unheld(timeline: Timeline, { toleranceMs = 50 } = {}): UnheldClaim[] {
+  unheld(timeline: Timeline, { toleranceMs = 50, resumes = [] as readonly Resume[] } = {}): UnheldClaim[] {
     return this.claims
       .filter((claim) => {
         if (!claim.host) return true;
         const pieces = timeline.byHost.get(claim.host) ?? [];
-        return !pieces.some(
+        const held = pieces.some(
           (piece) =>
             piece.fromMs - toleranceMs <= claim.wallMs && claim.wallMs <= (piece.toMs ?? Infinity) + toleranceMs,
         );
+        return !held && !sentOnResume(claim, resumes, (host, ms) => timeline.holdersAt(ms).includes(host));
       })
       .map((claim) => ({ ...claim, holdersThen: timeline.holdersAt(claim.wallMs) }));
   }
@@ -126,6 +127,51 @@ export class ClaimCapture {
   stop(): void {
     this.tcpdump.signal('SIGTERM');
   }
+}
+
+/** A whole host paused (every process stopped, its link cut) and resumed: bed.ts freeze() and thaw(). */
+export interface Resume {
+  readonly host: HostName;
+  readonly frozenMs: number;
+  readonly thawedMs: number;
+}
+
+/** How long after its resume a paused host may still send the announcement it was in the middle of. */
+export const RESUME_SEND_ALLOWANCE_MS = 500;
+
+/**
+ * A claim a paused host was about to send when it was stopped: the host held the address at the pause, and the claim
+ * leaves just after the resume. An announce run that had checked the address and was stopped before its arping sent
+ * sends on the resume, before any software of that host can run (the kernel had removed the address meanwhile); a
+ * VM paused by its hypervisor does the same. Nothing on the node can prevent it, so it is told apart, and bounded.
+ */
+export function sentOnResume(
+  claim: Claim,
+  resumes: readonly Resume[],
+  heldAt: (host: HostName, ms: number) => boolean,
+): boolean {
+  return resumes.some(
+    (resume) =>
+      resume.host === claim.host &&
+      claim.wallMs >= resume.thawedMs - RESUME_SEND_ALLOWANCE_MS &&
+      claim.wallMs <= resume.thawedMs + RESUME_SEND_ALLOWANCE_MS &&
+      heldAt(resume.host, resume.frozenMs),
+  );
+}
+
+/** The freeze and thaw pairs of a bed's events. */
+export function resumesOf(events: readonly BedEvent[]): Resume[] {
+  const frozen = new Map<HostName, number>();
+  const resumes: Resume[] = [];
+  for (const event of events) {
+    if (event.kind === 'freeze') frozen.set(event.host, event.startedMs);
+    if (event.kind !== 'thaw') continue;
+    const frozenMs = frozen.get(event.host);
+    if (frozenMs === undefined) continue;
+    frozen.delete(event.host);
+    resumes.push({ host: event.host, frozenMs, thawedMs: event.doneMs });
+  }
+  return resumes;
 }
 
 /** A host's eth0 MAC address, read inside its namespace. */

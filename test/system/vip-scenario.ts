@@ -2,7 +2,7 @@ import type { ExecutionContext } from 'ava';
 import { checkJournalMutex } from '../../src/cluster/journal.js';
 import { waitFor } from '../helpers/wait.js';
 import { AddressRecorder, mergeTimelines } from './address-timeline.js';
-import { ClaimCapture } from './arp-capture.js';
+import { ClaimCapture, resumesOf } from './arp-capture.js';
 import { BedCluster } from './bed-cluster.js';
 import { BED_PREFIX_LENGTH, BED_VIP, TestBed, type NodeName } from './bed.js';
 import { requireRoot } from './require-root.js';
@@ -60,7 +60,11 @@ export async function assertSafeHistory(
   const timeline = mergeTimelines(recorders, address, { isolations: bed.isolations() });
   t.log(`the client saw ${capture.claims.length} claims of ${address}: ${capture.describe()}`);
   t.deepEqual(timeline.overlaps(), [], timeline.describe());
-  t.deepEqual(capture.unheld(timeline), [], `holders: ${timeline.describe()}; claims: ${capture.describe()}`);
+  t.deepEqual(
+    capture.unheld(timeline, { resumes: resumesOf(bed.events) }),
+    [],
+    `holders: ${timeline.describe()}; claims: ${capture.describe()}`,
+  );
   t.deepEqual(checkJournalMutex(cluster.journal()), []);
   return timeline;
 }
