@@ -48,10 +48,18 @@ const filePath = z.string().min(1, 'a file path');
 /** Certificate and key of a TLS or WSS listener; with caFile, clients must present a certificate from that CA. */
 const tlsFiles = strictObject({ certFile: filePath, keyFile: filePath, caFile: filePath.optional() });
 
+/**
+ * The ports a listener takes when its entry names none: SIP's 5060 for UDP and TCP, the STG's public TLS port 5554
+ * (what devices and HAProxy connect to today), the HTTP ports for WebSocket (RFC 7118 runs over HTTP's). The
+ * internal port other nodes reach (5556) is a TCP listener of its own, so it always names its port.
+ */
+export const DEFAULT_PORTS = { udp: 5060, tcp: 5060, tls: 5554, ws: 80, wss: 443 } as const;
+
 const listenEntry = strictObject({
   transport: z.enum(['udp', 'tcp', 'tls', 'ws', 'wss'], 'udp or tcp or tls or ws or wss'),
   address: specificAddress,
-  port: whole(0, 65535, 'a port, 0 for any free port'),
+  /** Default: the port of its transport on an STG node (DEFAULT_PORTS). */
+  port: whole(0, 65535, 'a port, 0 for any free port').optional(),
   tls: tlsFiles.optional(),
   /** Fed by HAProxy with send-proxy-v2: a PROXY header required on every connection (and refused elsewhere). */
   behindProxy: z.boolean('true or false').optional(),
@@ -113,7 +121,8 @@ export const sipProxyConfigSchema = strictObject({
         const seen = new Set<string>();
         entries.forEach((entry, index) => {
           if (typeof entry !== 'object' || entry === null) return;
-          const { transport, address, port } = entry as Record<string, unknown>;
+          const { transport, address, port: given } = entry as Record<string, unknown>;
+          const port = given ?? DEFAULT_PORTS[transport as keyof typeof DEFAULT_PORTS];
           if (port === 0) return;
           // TCP, TLS, WS and WSS listeners share the TCP port space.
           const key = `${transport === 'udp' ? 'udp' : 'stream'} ${String(address)} ${String(port)}`;
@@ -176,9 +185,10 @@ export function loadSipProxyConfig(path: string): SipProxyConfig {
   const here = (file: string) => resolve(absolute, '..', file);
   const file = log?.file === undefined ? undefined : here(log.file);
   const entries = listen.map((entry) => {
-    const { tls, behindProxy, path: httpPath, ...plain } = entry;
+    const { tls, behindProxy, path: httpPath, port, ...plain } = entry;
     return Object.freeze({
       ...plain,
+      port: port ?? DEFAULT_PORTS[plain.transport],
       ...(tls ? { tls: Object.freeze(resolveFiles(tls, here)) } : {}),
       ...(behindProxy !== undefined ? { behindProxy } : {}),
       ...(httpPath !== undefined ? { path: httpPath } : {}),

@@ -80,3 +80,32 @@ test('an unreadable or broken file is a configuration error too', (t) => {
   });
   t.throws(() => loadSipProxyConfig(write(t, 'log: {}\n')), { instanceOf: ConfigError, message: /listen: missing/ });
 });
+
+test("a listener without a port takes its transport's: 5060 for UDP and TCP, 5554 for TLS, 80 and 443 for WebSocket", (t) => {
+  const path = write(
+    t,
+    [
+      'listen:',
+      '  - { transport: udp, address: 127.0.0.1 }',
+      '  - { transport: tcp, address: 127.0.0.1 }',
+      '  - { transport: ws, address: 127.0.0.1 }',
+      '  - { transport: tcp, address: 127.0.0.1, port: 5556 }',
+      '',
+    ].join('\n'),
+  );
+  t.deepEqual(
+    loadSipProxyConfig(path).listen.map((entry) => `${entry.transport} ${entry.port}`),
+    ['udp 5060', 'tcp 5060', 'ws 80', 'tcp 5556'],
+  );
+  const clash = write(
+    t,
+    [
+      'listen:',
+      '  - { transport: tcp, address: 127.0.0.1 }',
+      '  - { transport: tcp, address: 127.0.0.1, port: 5060 }',
+      '',
+    ].join('\n'),
+  );
+  const error = t.throws(() => loadSipProxyConfig(clash), { instanceOf: ConfigError });
+  t.regex(error?.message ?? '', /listen\[1\].*each address only once/);
+});
