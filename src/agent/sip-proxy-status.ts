@@ -1,3 +1,4 @@
+import { jsonObject } from '../json-object.js';
 import type { Logger } from '../log.js';
 import { getFromProxy } from '../http/sip-proxy-client.js';
 import type { SipProxySummary } from '../cluster/membership.js';
@@ -70,14 +71,8 @@ export class SipProxyStatusPoller {
 
 /** The heartbeat's few numbers from the proxy's /status body; `unreachable` when the body is not what it should be. */
 export function summarize(text: string, at: string): SipProxySummary {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { unreachable: true, reason: '/status is not JSON', at };
-  }
-  if (typeof body !== 'object' || body === null) return { unreachable: true, reason: '/status is not an object', at };
-  const status = body as Record<string, unknown>;
+  const status = jsonObject(text);
+  if (status === undefined) return { unreachable: true, reason: '/status is not a JSON object', at };
   const flows = countOf(status['flows']);
   const transactions = countOf(status['transactions']);
   if (flows === undefined || transactions === undefined) {

@@ -1,3 +1,4 @@
+import { jsonObject } from '../json-object.js';
 import type { AgentView } from './agent-view.js';
 import type { ProxyAnswer } from './sip-proxy-client.js';
 
@@ -97,7 +98,7 @@ export function sipProxyHealthReply(view: AgentView, answer: ProxyAnswer | undef
   if (resource !== undefined) body['resource'] = { id: resource.id, state: resource.state, wanted: resource.wanted };
   if (!answer.ok)
     return { status: 503, body: { ...body, status: 'unhealthy', reason: 'unreachable', detail: answer.reason } };
-  const proxy = parseJsonObject(answer.text);
+  const proxy = jsonObject(answer.text);
   if (answer.status !== 200) {
     const reason = typeof proxy?.['reason'] === 'string' ? proxy['reason'] : `the proxy answered ${answer.status}`;
     return { status: 503, body: { ...body, status: 'unhealthy', reason, proxy: proxy ?? null } };
@@ -107,18 +108,6 @@ export function sipProxyHealthReply(view: AgentView, answer: ProxyAnswer | undef
     return { status: 503, body: { ...body, status: 'unhealthy', reason, proxy: proxy ?? null } };
   }
   return { status: 200, body: { ...body, status: 'ok', proxy: proxy ?? null } };
-}
-
-/** The proxy's JSON body, when it is an object (anything else is not trusted further). */
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function routeOf(segments: string[]): Route | undefined {

@@ -4,18 +4,6 @@ export function brief(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
 
-/** Parses a JSON object answer; undefined for anything else (an empty body, HTML from a proxy, ...). */
-export function jsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The send-time Linphone shows: UTC, `YYYY-MM-DD HH:MM:SS` (Flexisip's getPushTimeStamp). */
 export function sendTime(now: number): string {
   return new Date(now).toISOString().slice(0, 19).replace('T', ' ');

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.js';
-import { brief, jsonObject } from '../answer-text.js';
+import { jsonObject } from '../../json-object.js';
+import { brief } from '../answer-text.js';
 import { parseRetryAfter } from '../backoff.js';
 import type { ApnsConfig } from '../config.js';
 import type { ApnsCertificate, ApnsSigningKey } from '../credentials.js';

@@ -4,7 +4,8 @@ import type { Http2Origin } from '../http2-origin.js';
 import { TransportError } from '../http2-origin.js';
 import type { AttemptResult } from '../provider.js';
 import { parseRetryAfter } from '../backoff.js';
-import { brief, jsonObject } from '../answer-text.js';
+import { jsonObject } from '../../json-object.js';
+import { brief } from '../answer-text.js';
 
 /** The OAuth2 scope FCM HTTP v1 sends need. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';

@@ -51,21 +51,9 @@ export function cancelJobFor(
   request: SipRequest,
   timeoutMs: number,
 ): PushJob {
-  const from = request.from();
   const text = decoded(contact.uri.param('pn-missing-call-str'));
-  return newJob({
-    kind: 'cancel',
-    aor,
-    instance: contact.key,
-    target,
-    call: {
-      callId: request.callId(),
-      fromUri: from.uri.toString(),
-      displayName: from.display ?? '',
-      ...(text ? { locKey: text } : {}),
-    },
-    timeoutMs,
-  });
+  const call = { ...callOf(request), ...(text ? { locKey: text } : {}) };
+  return newJob({ kind: 'cancel', aor, instance: contact.key, target, call, timeoutMs });
 }
 
 /** The job that wakes one device for one request: the caller and the Call-ID the app matches the INVITE with. */
@@ -76,19 +64,14 @@ export function jobFor(
   request: SipRequest,
   timeoutMs: number,
 ): PushJob {
+  const kind = request.method === 'MESSAGE' ? 'message' : 'call';
+  return newJob({ kind, aor, instance: contact.key, target, call: callOf(request), timeoutMs });
+}
+
+/** What the app shows and matches the request with: its Call-ID and caller. */
+function callOf(request: SipRequest): { callId: string; fromUri: string; displayName: string } {
   const from = request.from();
-  return newJob({
-    kind: request.method === 'MESSAGE' ? 'message' : 'call',
-    aor,
-    instance: contact.key,
-    target,
-    call: {
-      callId: request.callId(),
-      fromUri: from.uri.toString(),
-      displayName: from.display ?? '',
-    },
-    timeoutMs,
-  });
+  return { callId: request.callId(), fromUri: from.uri.toString(), displayName: from.display ?? '' };
 }
 
 /** Queues a job on the workers' stream (src/push/queue.ts); the proxy never talks to a provider itself. */

@@ -141,6 +141,6 @@ test('the heartbeat summary takes the few numbers of /status, and calls a body i
     pushPending: null,
     dataStore: 'none',
   });
-  t.like(summarize('<html>', at), { unreachable: true, reason: '/status is not JSON' });
+  t.like(summarize('<html>', at), { unreachable: true, reason: '/status is not a JSON object' });
   t.like(summarize('{"flows":1}', at), { unreachable: true, reason: '/status lacks flows or transactions' });
 });
