@@ -229,7 +229,7 @@ test.serial(
   },
 );
 
-test.serial('the device never wakes: 480 at the call timeout, nothing left waiting', async (t) => {
+test.serial('the device never wakes: 480 at the call timeout, a missed-call push, nothing left waiting', async (t) => {
   const { device, emulated } = await sleepingDevice(proxyA);
   const callId = 'push-call-timeout';
   const sentAt = Date.now();
@@ -240,6 +240,9 @@ test.serial('the device never wakes: 480 at the call timeout, nothing left waiti
   t.true(Date.now() - sentAt >= CALL_TIMEOUT_MS - 50, 'not before the configured timeout');
   t.is(device.count('INVITE', callId), 0);
   await nothingLeftWaiting(proxyA, device.aor);
+  const [, missed] = await emulated.waitForPushes(2);
+  const data = (missed!.payload as { android: { data: Record<string, string> } }).android.data;
+  t.like(data, { 'call-id': callId, 'loc-key': 'Missing call' }, 'the app shows a missed call');
 });
 
 test.serial('CANCEL during the wait: 200 for the CANCEL, 487 for the INVITE, the wait ends', async (t) => {

@@ -113,11 +113,21 @@ export class PendingFork {
    * a device that got the INVITE gets the CANCEL on its branch instead.
    */
   cancel(): void {
-    const unreached = [...this.pushed].filter(([key]) => {
+    const unreached = this.pushedNotReached();
+    this.end('cancelled', 487);
+    this.tellCallGone(unreached);
+  }
+
+  /** Devices pushed for this request and not reached since (no branch to them, or only a superseded one). */
+  private pushedNotReached(): [string, WakeContact][] {
+    return [...this.pushed].filter(([key]) => {
       const branch = this.branches.get(key);
       return branch === undefined || branch.stale;
     });
-    this.end('cancelled', 487);
+  }
+
+  /** A call that ended unanswered: each device woken for it and never reached gets a "call cancelled" push. */
+  private tellCallGone(unreached: readonly [string, WakeContact][]): void {
     if (this.waiting.request.method !== 'INVITE') return;
     for (const [key, contact] of unreached) this.pushCancel(key, contact);
   }
@@ -284,7 +294,10 @@ export class PendingFork {
       { sip: { aor: this.waiting.aor, callId: this.callId }, timeoutMs: this.timeoutMs },
       'no device woke in time: 480',
     );
+    const unreached = this.pushedNotReached();
     this.end('timeout', 480);
+    // As Flexisip ends an alert-style push: the app that rang for nothing shows a missed call.
+    this.tellCallGone(unreached);
   }
 
   private end(how: 'answered' | 'cancelled' | 'timeout' | 'gone', status?: number): void {

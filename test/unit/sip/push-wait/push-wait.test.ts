@@ -140,7 +140,7 @@ test('a live flow whose send fails is not final: the device is pushed and its ne
   t.is(s.waits.size, 0);
 });
 
-test('nobody wakes: 480 at the call timeout, nothing pending', async (t) => {
+test('nobody wakes: 480 at the call timeout, a missed-call push, nothing pending', async (t) => {
   const s = setup({ callTimeoutMs: 5000 });
   s.contacts.byAor.set(AOR, [device('198.51.100.1', 'gone', 1)]);
   await s.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-3' }));
@@ -153,6 +153,11 @@ test('nobody wakes: 480 at the call timeout, nothing pending', async (t) => {
   t.is(s.waits.size, 0);
   t.is(s.waits.counters.timedOut, 1);
   t.is(s.listeners.size, 0);
+  // The app woken for the call shows a missed call.
+  t.deepEqual(
+    s.jobs.map((job) => `${job.kind} ${job.call.callId}`),
+    ['call c-3', 'cancel c-3'],
+  );
   // A wake-up after the end reaches nobody.
   await s.wake(device('198.51.100.2', 'c2', 2));
   t.is(s.transport.requestsTo('198.51.100.2', 'INVITE').length, 0);
