@@ -149,6 +149,18 @@ test.serial(
     ]);
     t.true(Date.parse(String(json['startedAt'])) <= Date.now());
 
+    // The device signs out: a removal, counted apart from the writes.
+    await device.send(
+      tcpRequest(device, 'REGISTER', `sip:${DOMAIN}`, 'status-unreg', [
+        `Contact: <sip:erin@${device.address}:${device.port};transport=tcp>`,
+        'Expires: 0',
+      ]),
+    );
+    await device.response(200, 'REGISTER');
+    const signedOut = await metrics();
+    t.is(sample(signedOut, 'stg_sip_registers_total', { result: 'removed' }), 1);
+    t.is(sample(signedOut, 'stg_sip_registers_total', { result: 'stored' }), 1);
+
     device.close();
     await waitFor(
       'the flow to be gone from /metrics',

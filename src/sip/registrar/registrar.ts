@@ -30,8 +30,10 @@ export interface RegistrarOptions {
 
 /** What the registrar did, for logs and metrics. */
 export interface RegistrarCounters {
-  /** REGISTERs whose bindings were written (added, refreshed or removed). */
+  /** REGISTERs whose bindings were written (added or refreshed; some may remove others in the same request). */
   stored: number;
+  /** REGISTERs that only removed bindings: `Contact: *`, or every contact with expires 0 (a device signing out). */
+  removed: number;
   /** REGISTERs without Contact answered with the current bindings. */
   fetched: number;
   /** A REGISTER seen again (same Call-ID and CSeq): answered with the current bindings, nothing written. */
@@ -59,6 +61,7 @@ const FAILURE_LOG_EVERY_MS = 5_000;
 export class Registrar {
   readonly counters: RegistrarCounters = {
     stored: 0,
+    removed: 0,
     fetched: 0,
     retransmissions: 0,
     rejected: 0,
@@ -149,6 +152,7 @@ export class Registrar {
     if (outcome.kind === 'ok' && plan.kind !== 'fetch') this.closeOldFlows(plan, outcome.contacts, source, nowS);
     if (plan.kind === 'fetch') this.counters.fetched++;
     else if (outcome.kind === 'retransmission') this.counters.retransmissions++;
+    else if (plan.kind === 'clear' || plan.contacts.every((contact) => contact.expires === 0)) this.counters.removed++;
     else this.counters.stored++;
     const known = new Map(plan.kind === 'bind' ? plan.contacts.map((c) => [c.value, c.binding] as const) : []);
     const live: StoredBinding[] = [];

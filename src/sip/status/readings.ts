@@ -8,9 +8,10 @@ import type { StatusSources } from './sources.js';
  * here once, so that the two views always agree.
  */
 
-/** How REGISTERs ended (the registrar's counters; a removal is a write too, so it is in `stored`). */
+/** How REGISTERs ended (the registrar's counters). */
 export const REGISTER_RESULTS = [
   'stored',
+  'removed',
   'fetched',
   'retransmission',
   'rejected',
@@ -22,6 +23,7 @@ export type RegisterResult = (typeof REGISTER_RESULTS)[number];
 export function registerResults(counters: RegistrarCounters): Record<RegisterResult, number> {
   return {
     stored: counters.stored,
+    removed: counters.removed,
     fetched: counters.fetched,
     retransmission: counters.retransmissions,
     rejected: counters.rejected,

@@ -16,9 +16,10 @@ export interface StatusSnapshot {
   readonly startedAt: string;
   readonly listeners: readonly { transport: TransportName; address: string; port: number }[];
   readonly dataStore: 'up' | 'down' | 'none';
-  /** Null without a registrar. A removal is a write: it is counted in `stored`. */
+  /** Null without a registrar. */
   readonly registrations: {
     readonly stored: number;
+    readonly removed: number;
     readonly fetched: number;
     readonly rejected: number;
     readonly overload: number;
@@ -46,6 +47,7 @@ export async function statusSnapshot(sources: StatusSources): Promise<StatusSnap
     registrations: counters
       ? {
           stored: counters.stored,
+          removed: counters.removed,
           fetched: counters.fetched,
           rejected: counters.rejected,
           overload: counters.overloaded,

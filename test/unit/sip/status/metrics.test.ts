@@ -10,6 +10,7 @@ function fakeSources(options: { registrar?: boolean; pushWaits?: boolean; listen
   const transport = new TransportCounters();
   const registrar: RegistrarCounters = {
     stored: 0,
+    removed: 0,
     fetched: 0,
     retransmissions: 0,
     rejected: 0,
@@ -57,6 +58,7 @@ test('every metric reads the counters at scrape time, under its name and labels'
 
   Object.assign(fake.registrar, {
     stored: 5,
+    removed: 4,
     fetched: 1,
     retransmissions: 2,
     rejected: 3,
@@ -93,6 +95,7 @@ test('every metric reads the counters at scrape time, under its name and labels'
   t.regex(contentType, /^text\/plain/);
   const expected: Record<string, number> = {
     'stg_sip_registers_total{result="stored"}': 5,
+    'stg_sip_registers_total{result="removed"}': 4,
     'stg_sip_registers_total{result="fetched"}': 1,
     'stg_sip_registers_total{result="retransmission"}': 2,
     'stg_sip_registers_total{result="rejected"}': 3,
@@ -168,7 +171,7 @@ test('/status: the JSON snapshot of the same counters', async (t) => {
     startedAt: '2026-01-02T03:04:05.000Z',
     listeners: [{ transport: 'udp', address: '127.0.0.1', port: 5060 }],
     dataStore: 'up',
-    registrations: { stored: 2, fetched: 0, rejected: 1, overload: 1, storeFailed: 1 },
+    registrations: { stored: 2, removed: 0, fetched: 0, rejected: 1, overload: 1, storeFailed: 1 },
     transactions: 1,
     responses: { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 0, '6xx': 0 },
     flows: { tcp: 0, tls: 0, ws: 0, wss: 0, total: 0 },
