@@ -56,9 +56,11 @@ export function parseDatagram(bytes: Buffer, limits: ParseLimits = DEFAULT_PARSE
 }
 
 /**
- * Checks a message whose head and body were read: the essential headers first (a failure there cannot be answered),
- * then `deferred` (an earlier problem, now answerable), then the rest of the request rules. Returns the message or
- * throws SipParseError, with `request` set when an answer is possible.
+ * Checks a message whose head and body were read: the headers an answer needs first (Via to send it back, Call-ID
+ * and CSeq to match it; a failure there cannot be answered), then `deferred` (an earlier problem, now answerable),
+ * then From and To (copied into the answer as written: a broken one is answered 400, as RFC 4475 asks for its
+ * quotbal and multi01 cases) and the rest of the request rules. Returns the message or throws SipParseError, with
+ * `request` set when an answer is possible.
  */
 export function finishMessage(head: Head, deferred: SipParseError | undefined): SipMessage {
   const message = head.message;
@@ -66,8 +68,6 @@ export function finishMessage(head: Head, deferred: SipParseError | undefined): 
   let cseq: CSeq;
   try {
     message.topVia();
-    message.from();
-    message.to();
     message.callId();
     cseq = message.cseq();
   } catch (error) {
@@ -77,6 +77,8 @@ export function finishMessage(head: Head, deferred: SipParseError | undefined): 
   }
   if (deferred) throw answerable(deferred, message);
   try {
+    message.from();
+    message.to();
     message.maxForwards();
     if (message instanceof SipRequest) {
       if (cseq.method !== message.method) {
@@ -91,8 +93,9 @@ export function finishMessage(head: Head, deferred: SipParseError | undefined): 
   return message;
 }
 
+/** Requests are answered, except ACK, which never gets a response (RFC 3261 17.2.3 and 8.2.6). */
 function answerable(error: SipParseError, message: SipMessage): SipParseError {
-  if (message instanceof SipRequest) error.request = message;
+  if (message instanceof SipRequest && message.method !== 'ACK') error.request = message;
   return error;
 }
 

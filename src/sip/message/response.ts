@@ -29,10 +29,19 @@ export function createResponse(
   for (const via of request.headers.lines('via')) headers.append('Via', via);
   headers.append('From', request.headers.get('from') ?? '');
   let to = request.headers.get('to') ?? '';
-  if (status > 100 && request.to().tag === undefined) to += `;tag=${options.toTag ?? newTag()}`;
+  if (status > 100 && needsTag(request)) to += `;tag=${options.toTag ?? newTag()}`;
   headers.append('To', to);
   headers.append('Call-ID', request.headers.get('call-id') ?? '');
   headers.append('CSeq', request.headers.get('cseq') ?? '');
   for (const [name, value] of options.headers ?? []) headers.append(name, value);
   return new SipResponse(status, reason, headers, options.body);
+}
+
+/** A To without a tag gets ours; a To that cannot be read (the 400 that says so) is sent back as it came. */
+function needsTag(request: SipRequest): boolean {
+  try {
+    return request.to().tag === undefined;
+  } catch {
+    return false;
+  }
 }

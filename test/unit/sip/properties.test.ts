@@ -6,6 +6,7 @@ import {
   StreamFramer,
   createResponse,
   parseDatagram,
+  parseHead,
   parseNameAddr,
   parseUri,
   type SipMessage,
@@ -109,10 +110,19 @@ function readEverything(bytes: Buffer): Buffer | undefined {
 }
 
 /** An answer must itself read as a response (no broken line, nothing smuggled from the request). */
+/**
+ * An answer is a response the sender can match: its start line, Via, Call-ID and CSeq read. From and To are copied
+ * as the request wrote them, so a 400 for a broken From or To carries that same header back (RFC 4475 quotbal).
+ */
 function isWellFormedResponse(answer: Buffer | undefined): boolean {
   if (answer === undefined) return true;
-  const response = parseDatagram(answer);
-  return !response.isRequest && response.headers.count('via') >= 1;
+  const text = answer.toString('latin1');
+  const response = parseHead(text.slice(0, text.indexOf('\r\n\r\n'))).message;
+  if (!response || response.isRequest || response.headers.count('via') < 1) return false;
+  response.topVia();
+  response.callId();
+  response.cseq();
+  return true;
 }
 
 test('random bytes give a message or a SipParseError, never another exception, in datagrams and streams', (t) => {

@@ -44,7 +44,7 @@ const invalid: [string, string[], string | null][] = [
       ...usual('INVITE', 'quotbal').filter((h) => !h.startsWith('To')),
       'l: 0',
     ],
-    null,
+    'Bad To header',
   ],
   [
     '3.1.2.7 <> around the Request-URI (ltgtruri)',
@@ -79,7 +79,7 @@ const invalid: [string, string[], string | null][] = [
       ...usual('OPTIONS', 'badaspec').filter((h) => !h.startsWith('To')),
       'l: 0',
     ],
-    null,
+    'Bad To header',
   ],
   [
     '3.1.2.15 unquoted non-token display name (baddn)',
@@ -89,7 +89,7 @@ const invalid: [string, string[], string | null][] = [
       ...usual('OPTIONS', 'baddn').filter((h) => !h.startsWith('From')),
       'l: 0',
     ],
-    null,
+    'Bad From header',
   ],
   [
     '3.1.2.16 unknown protocol version (badvers)',
