@@ -2,7 +2,7 @@ import test from 'ava';
 import { message, refused, sdp, usual } from './torture.js';
 
 // The invalid messages of RFC 4475, each in a message of our own: refused with the error that the transport answers
-// (`request` set), or that it drops (no `request`: a response, or Via/From/To/Call-ID/CSeq unreadable).
+// (`request` set), or that it drops (no `request`: a response, an ACK, or Via/Call-ID/CSeq unreadable).
 
 /** Cases the RFC calls invalid: the reason we answer with, or null when nothing can be answered. */
 const invalid: [string, string[], string | null][] = [
@@ -150,4 +150,27 @@ test('3.1.2.2 Content-Length larger than the message (clerr) and 3.1.2.3 negativ
     message(['INVITE sip:user@example.com SIP/2.0', ...usual('INVITE', 'ncl'), 'Content-Length: -999'], sdp),
   );
   t.is(ncl.reason, 'Bad Content-Length header');
+});
+
+test('an ACK is never answered, whatever is wrong with it (RFC 3261 17.2.3)', (t) => {
+  const badFrom = refused(
+    message([
+      'ACK sip:user@example.com SIP/2.0',
+      'From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43',
+      ...usual('ACK', 'ackbaddn').filter((h) => !h.startsWith('From')),
+      'l: 0',
+    ]),
+  );
+  t.is(badFrom.reason, 'Bad From header');
+  t.is(badFrom.request, undefined);
+  const badMaxForwards = refused(
+    message([
+      'ACK sip:user@example.com SIP/2.0',
+      ...usual('ACK', 'ackmf').filter((h) => !h.startsWith('Max-Forwards')),
+      'Max-Forwards: many',
+      'l: 0',
+    ]),
+  );
+  t.is(badMaxForwards.reason, 'Bad Max-Forwards header');
+  t.is(badMaxForwards.request, undefined);
 });
