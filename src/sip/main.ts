@@ -60,6 +60,7 @@ async function run(config: SipProxyConfig): Promise<void> {
           dataStore: config.dataStore,
           settings: config.registrar,
           transports,
+          node: config.node,
           log: root.child({ component: 'sip-registrar' }),
         })
       : undefined;

@@ -20,6 +20,8 @@ import { TcpUa, UdpUa } from '../fixtures/sip/ua.js';
 const CLUSTERCTL = fileURLToPath(new URL('../../src/cli/clusterctl.js', import.meta.url));
 const DOMAIN = 'sips.example.es';
 const INSTANCE = 'urn:uuid:6109aaaa-0000-4000-8000-000000000001';
+/** The proxy's fs-proxy-id; it announces itself as node stg1, which the CLI shows instead. */
+const PROXY_ID = '26378b0194d4162e';
 const dir = mkdtempSync(join(tmpdir(), 'stg-registrations-'));
 let server: RedisServer;
 let proxy: ProxyProcess;
@@ -36,7 +38,7 @@ test.before(async () => {
     ],
     limits: { exemptSources: ['127.0.0.1'] },
     dataStore: { host: server.host, port: server.port },
-    registrar: { domains: [DOMAIN], path: { uri: 'sip:127.0.0.1:5556;transport=tcp', proxyId: 'stg1' } },
+    registrar: { domains: [DOMAIN], path: { uri: 'sip:127.0.0.1:5556;transport=tcp', proxyId: PROXY_ID } },
   });
   await waitFor('the registrar connected to Redis', () =>
     proxy.logLines().some((line) => /\(registrar\) connected$/.test(String(line['msg']))),
@@ -106,16 +108,16 @@ test.serial('registrations lists every AOR and decodes the bindings of one, as t
 
   const list = await clusterctl('registrations');
   t.is(list.code, 0, list.stderr);
-  t.regex(list.stdout, /^AOR\s+Contacts\s+Pushable\s+Proxies \(fs-proxy-id\)\s+Expired$/m);
+  t.regex(list.stdout, /^AOR\s+Contacts\s+Pushable\s+Nodes\s+Expired$/m);
   t.regex(list.stdout, /^6109\*01@sips\.example\.es\s+2\s+1\s+stg1\s+0$/m);
   t.regex(list.stdout, /^7000@sips\.example\.es\s+1\s+0\s+stg1\s+0$/m);
   t.regex(list.stdout, /2 address\(es\) of record, 3 live contact\(s\)\./);
   const listJson = JSON.parse((await clusterctl('registrations', '--json')).stdout) as { aors: AorSummary[] };
   t.deepEqual(
-    listJson.aors.map((aor) => [aor.aor, aor.live]),
+    listJson.aors.map((aor) => [aor.aor, aor.live, aor.proxies, aor.nodes]),
     [
-      ['6109*01@sips.example.es', 2],
-      ['7000@sips.example.es', 1],
+      ['6109*01@sips.example.es', 2, [PROXY_ID], ['stg1']],
+      ['7000@sips.example.es', 1, [PROXY_ID], ['stg1']],
     ],
   );
 
@@ -127,7 +129,7 @@ test.serial('registrations lists every AOR and decodes the bindings of one, as t
   t.notRegex(one.stdout, /pn-prid|fs-conn-id|callid=/, 'neither internal nor push parameters in the contact');
   t.regex(one.stdout, new RegExp(`Instance\\s+"<${INSTANCE}>"`));
   t.regex(one.stdout, /Expires in\s+(59\d|600) s/);
-  t.regex(one.stdout, /Node\s+stg1 \(fs-proxy-id\)/);
+  t.regex(one.stdout, /Node\s+stg1$/m);
   t.regex(one.stdout, /Push\s+fcm stg-project/);
   t.regex(one.stdout, /User-Agent\s+LinphoneAndroid\/5\.2\.0 \(test\)/);
   t.regex(one.stdout, new RegExp(`Call-ID/CSeq\\s+reg-6109\\*01-${phone.port} 7`));
@@ -139,9 +141,9 @@ test.serial('registrations lists every AOR and decodes the bindings of one, as t
   t.is(json.aor, '6109*01@sips.example.es');
   const tcp = json.bindings.find((binding) => binding.instance === `"<${INSTANCE}>"`);
   const udp = json.bindings.find((binding) => binding.instance === null);
-  t.like(tcp, { proxyId: 'stg1', push: { provider: 'fcm', app: 'stg-project' }, cseq: 7, error: null });
+  t.like(tcp, { proxyId: PROXY_ID, node: 'stg1', push: { provider: 'fcm', app: 'stg-project' }, cseq: 7, error: null });
   t.regex(tcp?.connectionId ?? '', /^[0-9a-f]{16}$/);
-  t.like(udp, { contact: `sip:610901@127.0.0.1:${desk.port}`, push: null, proxyId: 'stg1' });
+  t.like(udp, { contact: `sip:610901@127.0.0.1:${desk.port}`, push: null, proxyId: PROXY_ID, node: 'stg1' });
   t.true((udp?.expiresInS ?? 0) > 590);
 
   const nobody = await clusterctl('registrations', `nobody@${DOMAIN}`);

@@ -21,6 +21,8 @@ export interface AorSummary {
   pushable: number;
   /** The proxies (fs-proxy-id of the Path) holding the live bindings' flows. */
   proxies: string[];
+  /** The node of each of `proxies`, as the proxies announced it (null when unknown). */
+  nodes: (string | null)[];
   /** Stored fields that are expired (removed at the AOR's next REGISTER) or unreadable. */
   stale: number;
 }
@@ -47,7 +49,11 @@ export interface BindingReport {
 }
 
 /** Every AOR (SCAN, never KEYS: the data Redis is serving registrations meanwhile), sorted by name. */
-export async function listRegistrations(redis: Redis, nowS: number): Promise<AorSummary[]> {
+export async function listRegistrations(
+  redis: Redis,
+  nowS: number,
+  nodeOfProxy: (proxyId: string) => string | undefined = () => undefined,
+): Promise<AorSummary[]> {
   const summaries: AorSummary[] = [];
   let cursor = '0';
   do {
@@ -61,14 +67,19 @@ export async function listRegistrations(redis: Redis, nowS: number): Promise<Aor
       const [error, fields] = replies[index] ?? [null, {}];
       // Another kind of key under the prefix (WRONGTYPE) is not a record: left out.
       if (error === null)
-        summaries.push(summarize(key.slice(RECORD_PREFIX.length), fields as Record<string, string>, nowS));
+        summaries.push(summarize(key.slice(RECORD_PREFIX.length), fields as Record<string, string>, nowS, nodeOfProxy));
     });
   } while (cursor !== '0');
   return summaries.sort((a, b) => a.aor.localeCompare(b.aor));
 }
 
-function summarize(aor: string, fields: Record<string, string>, nowS: number): AorSummary {
-  const summary: AorSummary = { aor, live: 0, pushable: 0, proxies: [], stale: 0 };
+function summarize(
+  aor: string,
+  fields: Record<string, string>,
+  nowS: number,
+  nodeOfProxy: (proxyId: string) => string | undefined,
+): AorSummary {
+  const summary: AorSummary = { aor, live: 0, pushable: 0, proxies: [], nodes: [], stale: 0 };
   const proxies = new Set<string>();
   for (const [field, value] of Object.entries(fields)) {
     const contact = toRegisteredContact(aor, field, value, nowS, undefined);
@@ -81,6 +92,7 @@ function summarize(aor: string, fields: Record<string, string>, nowS: number): A
     if (contact.proxyId !== undefined) proxies.add(contact.proxyId);
   }
   summary.proxies = [...proxies].sort();
+  summary.nodes = summary.proxies.map((proxyId) => nodeOfProxy(proxyId) ?? null);
   return summary;
 }
 

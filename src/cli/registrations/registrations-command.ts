@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { readDataStoreEndpoint } from '../../push/data-store.js';
 import { aorFromInput } from '../../sip/registrar/aor.js';
+import { readProxyNodes } from '../../sip/registrar/proxy-nodes.js';
 import type { RedisEndpoint } from '../../config/schema.js';
 import { CommandFailed } from '../session.js';
 import { listRegistrations, readRegistration } from './read-registrations.js';
@@ -23,11 +24,13 @@ export async function registrationsCommand(options: {
   const redis = await connect(endpoint);
   try {
     const nowS = Math.floor(Date.now() / 1000);
+    const proxyNodes = await readProxyNodes(redis);
+    const nodeOf = (proxyId: string) => proxyNodes.get(proxyId);
     if (aor === undefined) {
-      const summaries = await listRegistrations(redis, nowS);
+      const summaries = await listRegistrations(redis, nowS, nodeOf);
       return { kind: 'ok', text: renderRegistrationList(summaries), json: { aors: summaries } };
     }
-    const bindings = await readRegistration(redis, aor, nowS);
+    const bindings = await readRegistration(redis, aor, nowS, nodeOf);
     return { kind: 'ok', text: renderRegistration(aor, bindings), json: { aor, bindings } };
   } catch (error) {
     throw new CommandFailed(`data Redis ${where(endpoint)}: ${(error as Error).message}`);

@@ -5,13 +5,13 @@ import type { AorSummary, BindingReport } from './read-registrations.js';
 /** `clusterctl registrations`: one line per AOR, then the totals. */
 export function renderRegistrationList(summaries: readonly AorSummary[]): string {
   if (summaries.length === 0) return 'No registrations (no fs:* record in the data Redis).';
-  const table = new Table({ head: ['AOR', 'Contacts', 'Pushable', 'Proxies (fs-proxy-id)', 'Expired'], ...plain });
+  const table = new Table({ head: ['AOR', 'Contacts', 'Pushable', 'Nodes', 'Expired'], ...plain });
   for (const summary of summaries) {
     table.push([
       summary.aor,
       String(summary.live),
       String(summary.pushable),
-      summary.proxies.join(', ') || '-',
+      summary.proxies.map((id, index) => summary.nodes[index] ?? `${id} (fs-proxy-id)`).join(', ') || '-',
       String(summary.stale),
     ]);
   }

@@ -31,6 +31,7 @@ export { FlowTable, udpFlowId } from './flows.js';
 export { PUSH_URI_PARAMS, pushParamsOf, withoutPushParams, type PushParams } from './push-params.js';
 export { SUPPORTED_EXTENSIONS, planRegister, type PlannedContact, type RegisterPlan } from './register-plan.js';
 export { byPreference, type RegisteredContact } from './registered-contact.js';
+export { PROXY_NODES_KEY, announceProxyNode, readProxyNodes } from './proxy-nodes.js';
 export { Registrar, type RegistrarCounters, type RegistrarOptions } from './registrar.js';
 export { RegistrationEvents, type RegistrationSubscription } from './registration-events.js';
 export { startRegistrar, withRegistrar, type RunningRegistrar } from './start.js';

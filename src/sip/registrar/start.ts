@@ -5,6 +5,7 @@ import { SipRequest } from '../message/index.js';
 import type { MessageHandler, SipTransportLayer } from '../transport/index.js';
 import { BindingStore } from './binding-store.js';
 import type { DataStoreConfig, RegistrarSettings } from './config.js';
+import { announceProxyNode } from './proxy-nodes.js';
 import { Registrar } from './registrar.js';
 import { RegistrationEvents } from './registration-events.js';
 
@@ -24,8 +25,10 @@ export function startRegistrar(options: {
   settings: RegistrarSettings;
   transports: SipTransportLayer;
   log: Logger;
+  /** This node's name (the proxy file's `node`): with a Path, announced for `clusterctl registrations`. */
+  node?: string | undefined;
 }): RunningRegistrar {
-  const { dataStore, settings, transports, log } = options;
+  const { dataStore, settings, transports, log, node } = options;
   const password = dataStore.passwordFile ? readFileSync(dataStore.passwordFile, 'utf8').trim() : undefined;
   const redis = new Redis({
     host: dataStore.host,
@@ -61,6 +64,14 @@ export function startRegistrar(options: {
     });
   };
   watch(redis, 'registrar');
+  if (settings.proxyId !== undefined && node !== undefined) {
+    const { proxyId } = settings;
+    redis.on('ready', () => {
+      announceProxyNode(redis, proxyId, node).catch((error: Error) => {
+        log.warn({ err: error }, `fs-proxy-id ${proxyId} not announced as ${node}: ${error.message}`);
+      });
+    });
+  }
   watch(subscriber, 'registration events');
   const registrar = new Registrar({
     store: new BindingStore(redis, settings.maxContactsPerAor),
