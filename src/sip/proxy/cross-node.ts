@@ -49,6 +49,16 @@ export function pathRoute(hop: SipUri, index: number, contact: LiveContact, aor:
   return `<${uri.toString()}>`;
 }
 
+/**
+ * The flow a request through our Path names: ours in the Route (`fs-flow`), else, as a Flexisip node sends it, the
+ * `fs-conn-id` left in the Request-URI (Flexisip copies the stored contact, internal parameters and all).
+ */
+export function flowIdOf(hop: PathHop, requestUri: Uri): string | undefined {
+  if (hop.flowId !== undefined) return hop.flowId;
+  const stored = requestUri instanceof SipUri ? requestUri.param('fs-conn-id') : undefined;
+  return typeof stored === 'string' && FLOW_ID.test(stored) ? stored : undefined;
+}
+
 /** The flow reference of one of our own Path entries, as Route pre-processing removes it. */
 export function readPathHop(uri: SipUri): PathHop {
   const flowId = uri.param(FLOW_PARAM);
@@ -86,7 +96,7 @@ export function aorOf(hop: PathHop, request: SipRequest): string | undefined {
 
 /**
  * The binding that really uses the referenced flow: same fs-conn-id, registered through this node (our Path on
- * top), and whose contact is the Request-URI (as the sending node wrote it: internal parameters removed).
+ * top), and whose contact is the Request-URI (compared without internal parameters, which a Flexisip node leaves).
  */
 export function bindingOfFlow(
   contacts: readonly LiveContact[],
@@ -94,11 +104,13 @@ export function bindingOfFlow(
   requestUri: Uri,
   identity: LocalIdentity,
 ): LiveContact | undefined {
-  if (hop.flowId === undefined || !(requestUri instanceof SipUri)) return undefined;
+  const flowId = flowIdOf(hop, requestUri);
+  const wanted = withoutInternalParams(requestUri);
+  if (flowId === undefined || !(wanted instanceof SipUri)) return undefined;
   return contacts.find((contact) => {
     const top = contact.path[0];
-    if (contact.connectionId !== hop.flowId || top === undefined || !identity.isOwnPathUri(top)) return false;
+    if (contact.connectionId !== flowId || top === undefined || !identity.isOwnPathUri(top)) return false;
     const uri = withoutInternalParams(contact.uri);
-    return uri instanceof SipUri && uri.equals(requestUri);
+    return uri instanceof SipUri && uri.equals(wanted);
   });
 }

@@ -134,6 +134,8 @@ async function deliverOnFlow(
     return { kind: 'answer', status: 503, reason: 'Flow Gone' };
   }
   return forwardTo({
+    // The Request-URI as it came, less what a Flexisip node leaves in it (fs-conn-id...): never on the wire.
+    uri: request.uri(),
     destination: flowDestination(flow),
     outboundFlow: flow,
     label: `flow of ${binding.instance ?? aor}`,

@@ -169,3 +169,30 @@ test('A: our Path Route on a public listener (not the internal one it names) is 
   t.like(transport.responsesTo(NODE2.address)[0], { status: 403 });
   t.is(transport.sent.filter((s) => 'method' in s.message).length, 0, 'nothing delivered, nothing to the PBX');
 });
+
+test('A: a Flexisip node names the flow by the fs-conn-id left in the Request-URI; it never reaches the device', async (t) => {
+  const { deliver, transport, contacts } = setup({ proxyId: 'node1' });
+  transport.connections.add('conn42');
+  contacts.byAor.set(`bob@${DOMAIN}`, [bobHere()]);
+  // Flexisip copies the stored contact into the Request-URI, internal and push parameters included; To is the AOR.
+  const flexisip = (connId: string) =>
+    fromNode2('INVITE', '', `${DEVICE_URI};fs-conn-id=${connId};pn-provider=fcm;pn-prid=T;pn-param=1`).replace(
+      /^To: .*$/m,
+      `To: <sip:bob@${DOMAIN}>`,
+    );
+  await deliver(flexisip('conn42'), NODE2);
+  const invites = transport.sent.filter((s) => 'method' in s.message && s.message.method === 'INVITE');
+  t.is(invites.length, 1);
+  t.like(invites[0]!.destination, { connectionId: 'conn42', connectionOnly: true });
+  const invite = invites[0]!.message as SipRequest;
+  t.is(invite.uriText, DEVICE_URI, 'internal and push parameters removed');
+  t.false(invite.toBuffer().toString().includes('fs-'));
+
+  const other = setup({ proxyId: 'node1' });
+  other.transport.connections.add('conn42');
+  other.contacts.byAor.set(`bob@${DOMAIN}`, [bobHere()]);
+  await other.deliver(flexisip('conn99'), NODE2);
+  const final = other.transport.responsesTo(NODE2.address).find((response) => response.status >= 200);
+  t.like(final, { status: 503, reason: 'Unknown Flow' }, 'another connection id: not delivered');
+  t.is(other.transport.sent.filter((s) => 'method' in s.message).length, 0);
+});
