@@ -215,6 +215,43 @@ test.serial('a pass-through domain: REGISTER is not challenged', async (t) => {
   t.is(Object.keys(await redis.hgetall(`fs:bob@${PASS_DOMAIN}`)).length, 1);
 });
 
+test.serial(
+  'behind HAProxy, the PROXY header client is the stored contact and the Via received (a device behind NAT)',
+  async (t) => {
+    const listener = proxy.listener('tcp', 4, true);
+    const client = await TcpClient.connect(DEVICE, listener.port);
+    t.teardown(() => client.destroy());
+    client.write(
+      proxyV2({ source: '203.0.113.9', sourcePort: 40000, destination: '198.51.100.1', destinationPort: 5060 }),
+    );
+    // The device writes its private address, as a phone behind NAT does.
+    const aor = `sip:carol@${PASS_DOMAIN}`;
+    const text = [
+      `REGISTER sip:${PASS_DOMAIN} SIP/2.0`,
+      'Via: SIP/2.0/TCP 10.20.30.40:5060;branch=z9hG4bKnat1;rport',
+      'Max-Forwards: 70',
+      `From: <${aor}>;tag=nat1`,
+      `To: <${aor}>`,
+      'Call-ID: nat-register',
+      'CSeq: 1 REGISTER',
+      'Contact: <sip:carol@10.20.30.40:5060;transport=tcp>;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000ca70>"',
+      'Expires: 600',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    client.write(Buffer.from(text));
+    const ok = (await client.next('the 200')) as Reply;
+    t.is(ok.status, 200);
+    t.regex(
+      ok.text,
+      /Via: SIP\/2\.0\/TCP 10\.20\.30\.40:5060;branch=z9hG4bKnat1;rport=40000;received=203\.0\.113\.9\r\n/,
+    );
+    const [stored] = Object.values(await redis.hgetall(`fs:carol@${PASS_DOMAIN}`));
+    t.true(stored?.startsWith('<sip:carol@203.0.113.9:40000;transport=tcp;fs-conn-id='), stored);
+  },
+);
+
 /**
  * An INVITE from the device to the PBX: 407, the ACK of the 407, then the INVITE again with credentials (and
  * another realm's, which must be forwarded). Returns what the PBX received.

@@ -89,7 +89,11 @@ test.serial(
 
     await pbx.send(uaRequest('INVITE', `sip:dave@${DOMAIN}`, pbx, { callId: 'flow-call-1' }), udpAt);
     const invite = await device.request('INVITE', 'flow-call-1');
-    t.is(invite.uriText, PRIVATE, 'the Request-URI is the registered contact');
+    t.is(
+      invite.uriText,
+      `sip:dave@${device.address}:${device.port};transport=tcp`,
+      'the registered contact, corrected to where the REGISTER came from (its Via named another host: NAT)',
+    );
     const recordRoutes = invite.recordRoutes().map((rr) => rr.uri as SipUri);
     t.deepEqual(
       recordRoutes.map((uri) => `${uri.transport ?? 'udp'} ${uri.port}`),

@@ -4,6 +4,7 @@ import { PLACEHOLDER_PREFIX, bindingField, instanceToGr, pushKey, uriBase } from
 import type { RegistrarSettings } from './config.js';
 import { isInternalUriParam, serializeBinding, type StoredBinding } from './flexisip-contact.js';
 import { escapeCallId } from './flexisip-escape.js';
+import { contactCorrection, type RegisterClient } from './nat-contact.js';
 
 /*
  * What a REGISTER asks for, decided without I/O (RFC 3261 10.3, RFC 3327 Path, RFC 5626 instance, RFC 5627 GRUU,
@@ -47,6 +48,8 @@ export type RegisterPlan =
 export interface PlanContext {
   /** fs-conn-id: the connection (or UDP flow) the REGISTER arrived on. */
   readonly connectionId: string;
+  /** Where the REGISTER came from (the PROXY header's client behind HAProxy): contacts behind NAT are corrected. */
+  readonly client?: RegisterClient | undefined;
   /** Unix time, seconds. */
   readonly nowS: number;
 }
@@ -106,6 +109,7 @@ function plan(request: SipRequest, settings: RegistrarSettings, context: PlanCon
   };
   const gruuBase = settings.gruu && supportedByDevice.includes('gruu') ? aorUri(to) : undefined;
   const headerExpires = request.expires();
+  const correct = contactCorrection(request, context.client);
   const contacts: PlannedContact[] = [];
   let tooBrief = false;
   for (const contact of contactList.contacts) {
@@ -115,7 +119,7 @@ function plan(request: SipRequest, settings: RegistrarSettings, context: PlanCon
     const asked = contactExpiresParam(contact) ?? headerExpires ?? settings.defaultExpiresS;
     if (asked > 0 && asked < settings.minExpiresS) tooBrief = true;
     const expires = Math.min(asked, settings.maxExpiresS);
-    const stored = storedContact(contact as NameAddr & { uri: SipUri }, expires, gruuBase);
+    const stored = storedContact(contact as NameAddr & { uri: SipUri }, expires, gruuBase, correct);
     const { field } = bindingField(stored);
     const binding: StoredBinding = { ...base, contact: stored, expires };
     const removal = expires === 0 && field.startsWith(PLACEHOLDER_PREFIX) ? uriBase(stored.uri) : '';
@@ -142,9 +146,10 @@ function storedContact(
   contact: NameAddr & { uri: SipUri },
   expires: number,
   gruuBase: string | undefined,
+  correct: ((uri: SipUri) => SipUri) | undefined,
 ): NameAddr & { uri: SipUri } {
   const own = contact.uri.params.filter((param) => !isInternalUriParam(param.name));
-  let uri = contact.uri;
+  let uri = correct ? correct(contact.uri) : contact.uri;
   if (own.length !== uri.params.length || uri.headers.length > 0) uri = uri.with({ params: own, headers: [] });
   let params = contact.params;
   if (params.has('expires')) params = params.with('expires', String(expires));

@@ -122,7 +122,8 @@ export class Registrar {
     const nowMs = this.now();
     const nowS = Math.floor(nowMs / 1000);
     const connectionId = this.flows.idOf(source);
-    const plan = planRegister(request, this.settings, { connectionId, nowS });
+    const client = { address: source.address, port: source.port };
+    const plan = planRegister(request, this.settings, { connectionId, nowS, client });
     if (plan.kind === 'reject') {
       this.counters.rejected++;
       return registerError(request, plan.status, plan.reason, plan.headers);
