@@ -13,7 +13,7 @@ import type { TestDevice } from '../helpers/push-emulators/device.js';
 import { waitFor } from '../helpers/wait.js';
 import { ProxyProcess } from '../fixtures/sip/proxy-process.js';
 import { PushDevice } from '../fixtures/sip/push-device.js';
-import { freeUdpPort } from '../fixtures/sip/sipp-run.js';
+import { freeUdpPort, sipp, sippOutput, sippSucceeded } from '../fixtures/sip/sipp-run.js';
 import { UdpUa, uaRequest } from '../fixtures/sip/ua.js';
 
 /*
@@ -39,12 +39,13 @@ let proxyA: ProxyProcess;
 let proxyB: ProxyProcess;
 let pbx: UdpUa;
 const devices: PushDevice[] = [];
+let sippPbxPort: number;
 
 /**
  * A node's proxy: devices on 127.0.0.1, and the internal listener of its Path on 127.0.0.3 (another node reaches the
  * flows held here through it, issue 6).
  */
-function proxyConfig(name: string, proxyId: string, internalPort: number, pbxPort: number) {
+function proxyConfig(name: string, proxyId: string, internalPort: number, pbxPort: number, sippPbxPort: number) {
   return {
     node: name,
     listen: [
@@ -55,7 +56,15 @@ function proxyConfig(name: string, proxyId: string, internalPort: number, pbxPor
     limits: { exemptSources: ['127.0.0.1', PBX, INTERNAL] },
     dataStore: { host: server.host, port: server.port },
     registrar: { domains: [DOMAIN], path: { uri: `sip:${INTERNAL}:${internalPort};transport=tcp`, proxyId } },
-    proxy: { pbx: { targets: [{ transport: 'udp', address: PBX, port: pbxPort }] } },
+    // Two PBX addresses: the test's own UA, and SIPp for the call it makes.
+    proxy: {
+      pbx: {
+        targets: [
+          { transport: 'udp', address: PBX, port: pbxPort },
+          { transport: 'udp', address: PBX, port: sippPbxPort },
+        ],
+      },
+    },
     pushWait: {
       queuePrefix: 'test:push',
       callTimeoutMs: CALL_TIMEOUT_MS,
@@ -90,12 +99,13 @@ test.before(async () => {
   worker.stdout!.on('data', (chunk: Buffer) => workerLines.push(chunk.toString()));
   worker.stderr!.on('data', (chunk: Buffer) => workerLines.push(chunk.toString()));
   pbx = await UdpUa.open(PBX);
+  sippPbxPort = await freeUdpPort(PBX);
   const internalA = await freeUdpPort(INTERNAL);
   let internalB = await freeUdpPort(INTERNAL);
   while (internalB === internalA) internalB = await freeUdpPort(INTERNAL);
   [proxyA, proxyB] = await Promise.all([
-    ProxyProcess.start(proxyConfig('stg-a', '00000000000000a1', internalA, pbx.port)),
-    ProxyProcess.start(proxyConfig('stg-b', '00000000000000b2', internalB, pbx.port)),
+    ProxyProcess.start(proxyConfig('stg-a', '00000000000000a1', internalA, pbx.port, sippPbxPort)),
+    ProxyProcess.start(proxyConfig('stg-b', '00000000000000b2', internalB, pbx.port, sippPbxPort)),
   ]);
   await waitFor('the push worker to read its stream', () => workerLines.join('').includes('reading test:push:jobs'), {
     describe: () => workerLines.join(''),
@@ -204,6 +214,34 @@ test.serial(
     t.is(data['call-id'], callId);
     t.is(data['loc-key'], 'IC_MSG');
     t.is(pbx.count(responseTo(callId, 110)), 1, '110 Push sent once');
+    await nothingLeftWaiting(proxyA, device.aor);
+  },
+);
+
+test.serial(
+  'the PBX (SIPp) calls a sleeping device: 110, one push, the device wakes and answers, SIPp gets 200 and hangs up',
+  async (t) => {
+    const { device, emulated } = await sleepingDevice(proxyA, { wakeAt: proxyA });
+    const result = await sipp({
+      scenario: 'call-uac.xml',
+      transport: 'u1',
+      address: PBX,
+      port: sippPbxPort,
+      calls: 1,
+      service: device.aor.split('@')[0]!,
+      remote: `${proxyA.listener('udp').address}:${proxyA.listener('udp').port}`,
+      cwd: dir,
+      keys: { domain: DOMAIN },
+    });
+    t.true(sippSucceeded(result, 1), sippOutput(result));
+    t.is(emulated.pushes.length, 1, 'one push');
+    const invites = device.received.filter((r) => r.message.startLine().startsWith('INVITE'));
+    t.is(invites.length, 1);
+    t.is(invites[0]!.connection, 2, 'on the connection the device opened when it woke');
+    t.true(
+      device.received.some((r) => r.message.startLine().startsWith('BYE')),
+      'the BYE reached the device',
+    );
     await nothingLeftWaiting(proxyA, device.aor);
   },
 );
