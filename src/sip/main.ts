@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { createRootLogger } from '../log.js';
-import { startRequestGuard, startSipAuth, type SipAuth } from './auth/index.js';
+import { silentLog } from '../silent-log.js';
+import { CredentialStore, startRequestGuard, startSipAuth, type SipAuth } from './auth/index.js';
 import { describeSipProxyConfig, loadSipProxyConfig, type SipProxyConfig } from './config.js';
 import { startPushWaits } from './proxy/push-wait-start.js';
 import { startProxyCore } from './proxy/start.js';
@@ -19,6 +20,18 @@ function loadOrExit(path: string): SipProxyConfig {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`stg-sip-proxy: invalid configuration, nothing started.\n${error.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+}
+
+/** `--check-config` reads the credentials files too, as the start does: a bad one is reported, naming the file. */
+function checkCredentialsOrExit(config: SipProxyConfig): void {
+  if (!config.auth) return;
+  try {
+    CredentialStore.load(config.auth.domains.values(), silentLog);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`stg-sip-proxy: invalid configuration.\n${error.message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
 }
@@ -149,7 +162,9 @@ const program = new Command('stg-sip-proxy')
   .option('--check-config <file>', 'check a configuration file, print the result, and exit')
   .action(async (options: { config: string; checkConfig?: string }) => {
     if (options.checkConfig) {
-      process.stdout.write(`${describeSipProxyConfig(loadOrExit(options.checkConfig))}\n`);
+      const config = loadOrExit(options.checkConfig);
+      checkCredentialsOrExit(config);
+      process.stdout.write(`${describeSipProxyConfig(config)}\n`);
       return;
     }
     await run(loadOrExit(options.config));

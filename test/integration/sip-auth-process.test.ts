@@ -374,18 +374,28 @@ test.serial('INVITE from the PBX to a registered device: no challenge, the devic
   );
 });
 
-test.serial('a credentials file that cannot be read: the proxy refuses to start, naming the file', async (t) => {
-  const missing = join(workDir, 'nobody.yaml');
-  const config = join(workDir, 'bad-auth.yaml');
-  writeFileSync(
-    config,
-    [
-      'listen: [{ transport: udp, address: 127.0.0.1, port: 0 }]',
-      `auth: { domains: { ${DOMAIN}: { mode: local, credentialsFile: ${missing} } } }`,
-      '',
-    ].join('\n'),
-  );
-  const run = await execa(process.execPath, [SIP_PROXY_MAIN, '--config', config], { reject: false, timeout: 10_000 });
-  t.is(run.exitCode, 78, String(run.stderr));
-  t.true(String(run.stderr).includes(missing), String(run.stderr));
-});
+test.serial(
+  'a credentials file that cannot be read: the proxy refuses to start, and --check-config says so',
+  async (t) => {
+    const missing = join(workDir, 'nobody.yaml');
+    const config = join(workDir, 'bad-auth.yaml');
+    writeFileSync(
+      config,
+      [
+        'listen: [{ transport: udp, address: 127.0.0.1, port: 0 }]',
+        `auth: { domains: { ${DOMAIN}: { mode: local, credentialsFile: ${missing} } } }`,
+        '',
+      ].join('\n'),
+    );
+    const run = await execa(process.execPath, [SIP_PROXY_MAIN, '--config', config], { reject: false, timeout: 10_000 });
+    t.is(run.exitCode, 78, String(run.stderr));
+    t.true(String(run.stderr).includes(missing), String(run.stderr));
+    // --check-config reads the files too: the operator hears it before a restart, not from it.
+    const check = await execa(process.execPath, [SIP_PROXY_MAIN, '--check-config', config], {
+      reject: false,
+      timeout: 10_000,
+    });
+    t.is(check.exitCode, 78, String(check.stdout));
+    t.true(String(check.stderr).includes(missing), String(check.stderr));
+  },
+);

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ConfigError } from '../../../src/errors.js';
+import { fileURLToPath } from 'node:url';
+import { silentLog } from '../../../src/silent-log.js';
+import { CredentialStore } from '../../../src/sip/auth/index.js';
 import { loadSipProxyConfig } from '../../../src/sip/config.js';
 
 function write(t: { teardown: (fn: () => void) => void }, text: string): string {
@@ -108,4 +111,12 @@ test("a listener without a port takes its transport's: 5060 for UDP and TCP, 555
   );
   const error = t.throws(() => loadSipProxyConfig(clash), { instanceOf: ConfigError });
   t.regex(error?.message ?? '', /listen\[1\].*each address only once/);
+});
+
+test('the annotated example file is valid, its credentials file included (what --check-config reads)', (t) => {
+  const sample = fileURLToPath(new URL('../../../../config/sip-proxy.example.yaml', import.meta.url));
+  const config = loadSipProxyConfig(sample);
+  t.truthy(config.auth);
+  const store = CredentialStore.load(config.auth!.domains.values(), silentLog);
+  t.is(store.userCount('sips.example.es'), 1);
 });
