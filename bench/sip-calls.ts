@@ -1,13 +1,15 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '../src/local/redis-server.js';
 import { FIXTURES } from '../test/fixtures/sip/fixtures.js';
 import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
+import { freeUdpPort, udpListening } from '../test/fixtures/sip/sipp-run.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { cpuSeconds, option, quiet, rssMb } from './measure.js';
 import type { BenchResult } from './run.js';
+import { readSippStats, runSipp, sippCount } from './sipp.js';
 
 /*
  * `npm run bench -- sip-calls [--direction device-to-pbx|pbx-to-device|both] [--step-seconds S] [--start R]
@@ -45,12 +47,6 @@ interface Step {
   load: number;
   sustained: boolean;
   why: string;
-}
-
-function option(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  const value = at >= 0 ? Number(args[at + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 function directionsOf(args: string[]): Direction[] {
@@ -157,7 +153,9 @@ async function runStep(options: {
 }): Promise<Step> {
   const { direction, rate, stepSeconds, dir, proxy, proxyAt } = options;
   const calls = Math.round(rate * stepSeconds);
-  await quiet(proxy.pid);
+  // The previous step's transactions still end during this one (RFC 6026's Timers L and M, Timer J: 32 s after each
+  // call), a small cost included in its figures: wait for under 10% of a core only.
+  await quiet(proxy.pid, { idleShare: 0.1, maxWaitMs: 30_000 });
   const load = loadavg()[0]!;
   const [calleeAddress, calleePort] =
     direction === 'device-to-pbx' ? [PBX_ADDRESS, options.pbxPort] : [DEVICE_ADDRESS, options.devicePort];
@@ -193,11 +191,11 @@ async function runStep(options: {
   const calleeFinished = callee.done.catch(() => ({ output: '', cpuSeconds: 0 }));
   if ((await Promise.race([calleeFinished, grace])) === undefined) callee.stop();
   const calleeResult = await calleeFinished;
-  const periods = readStats(statFile);
+  const periods = readSippStats(statFile);
   const seconds = periods.seconds ?? stepSeconds;
-  const ok = count(callerResult.output, 'Successful call');
-  const failed = count(callerResult.output, 'Failed call');
-  const achieved = periods.medianCompleted ?? Math.round(ok / seconds);
+  const ok = sippCount(callerResult.output, 'Successful call');
+  const failed = sippCount(callerResult.output, 'Failed call');
+  const achieved = periods.medianSuccessful ?? Math.round(ok / seconds);
   const reasons = [
     failed > calls * FAILURE_LIMIT ? `${failed} failed` : '',
     achieved < rate * RATE_KEPT ? `only ${achieved}/s kept` : '',
@@ -230,91 +228,8 @@ async function registerDevice(port: number, proxyAt: string, dir: string): Promi
     ],
     dir,
   ).done;
-  if (count(result.output, 'Successful call') !== 1) throw new Error(`the device did not register:\n${result.output}`);
-}
-
-interface SippRun {
-  readonly done: Promise<{ output: string; cpuSeconds: number }>;
-  /** Ends it (SIGKILL, by its PID): a SIPp server whose peer is done may wait tens of seconds for stray messages. */
-  stop(): void;
-}
-
-/** Runs SIPp: the tail of its output (the final screen) and the CPU seconds it used (sampled), once it ends. */
-function runSipp(args: string[], cwd: string): SippRun {
-  const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = new Promise<{ output: string; cpuSeconds: number }>((resolve, reject) => {
-    let out = '';
-    let used = 0;
-    const sample = setInterval(() => {
-      try {
-        used = cpuSeconds(child.pid!);
-      } catch {
-        // exited between two samples
-      }
-    }, 250);
-    const keep = (chunk: Buffer) => {
-      out = (out + chunk.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (error) => {
-      clearInterval(sample);
-      reject(error);
-    });
-    child.once('exit', () => {
-      clearInterval(sample);
-      resolve({ output: out, cpuSeconds: used });
-    });
-  });
-  return {
-    done,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-/**
- * Waits until the previous step's calls are over: the process under 10% of a core over a quarter second (at most
- * 30 s). Their transactions still end during the next step (RFC 6026's Timers L and M, Timer J: 32 s after each
- * call), a small cost included in its figures.
- */
-async function quiet(pid: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const before = cpuSeconds(pid);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (cpuSeconds(pid) - before < 0.025 || Date.now() > deadline) return;
-  }
-}
-
-/** SIPp's per-second statistics: its active seconds and the median of calls completed per whole second. */
-function readStats(file: string): { seconds?: number; medianCompleted?: number } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  const [header, ...rows] = text.trim().split('\n');
-  const columns = (header ?? '').split(';');
-  const at = (name: string) => columns.indexOf(name);
-  const [current, period, completed] = [at('CurrentTime'), at('ElapsedTime(P)'), at('SuccessfulCall(P)')];
-  const cells = rows.map((row) => row.split(';'));
-  const epoch = (row: string[]) => Number(row[current]?.split('\t')[2]);
-  const times = cells.map(epoch).filter(Number.isFinite);
-  // The first and last seconds are partial; so is the tail where calls only finish.
-  const whole = cells.filter((row) => row[period] === '00:00:01').map((row) => Number(row[completed]));
-  const sorted = whole.sort((a, b) => a - b);
-  return {
-    seconds: times.length > 1 ? times.at(-1)! - times[0]! : undefined,
-    medianCompleted: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : undefined,
-  };
-}
-
-function count(output: string, label: string): number {
-  const match = new RegExp(`${label}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)`).exec(output);
-  return match ? Number(match[1]) : 0;
+  if (sippCount(result.output, 'Successful call') !== 1)
+    throw new Error(`the device did not register:\n${result.output}`);
 }
 
 /** The retransmissions SIPp counted on its scenario lines (the "Retrans" column, summed). */
@@ -322,42 +237,4 @@ function retransmissions(output: string): number {
   let total = 0;
   for (const match of output.matchAll(/^\s+(?:INVITE|BYE) ---------->\s+\d+\s+(\d+)/gm)) total += Number(match[1]);
   return total;
-}
-
-async function freeUdpPort(address: string): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
-  });
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-async function udpListening(address: string, port: number): Promise<void> {
-  const hex = address
-    .split('.')
-    .map((byte) => Number(byte).toString(16).padStart(2, '0').toUpperCase())
-    .reverse()
-    .join('');
-  const wanted = `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  await waitFor(`SIPp listening on ${address}:${port}`, () =>
-    readFileSync('/proc/net/udp', 'utf8')
-      .split('\n')
-      .some((line) => line.trim().split(/\s+/)[1] === wanted),
-  );
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
 }

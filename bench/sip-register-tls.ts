@@ -6,7 +6,7 @@ import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { createSipTestPki, type SipTestPki } from '../test/fixtures/sip/tls-certs.js';
 import { waitFor } from '../test/helpers/wait.js';
 import type { LoadJob, LoadMessage, LoadResult } from './sip-tls-load.js';
-import { cpuSeconds, openFileLimit, option, quiet, round, settledRssKb } from './sip-tls-measure.js';
+import { cpuSeconds, openFileLimit, option, quiet, round, settledRssKb } from './measure.js';
 
 /*
  * The TLS part of `npm run bench -- sip-register` (`--transports tls` runs it alone; options --tls-connections C

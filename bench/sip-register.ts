@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -9,7 +9,8 @@ import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { waitFor } from '../test/helpers/wait.js';
 import type { BenchResult } from './run.js';
 import { runTlsPart } from './sip-register-tls.js';
-import { cpuSeconds, option, quiet, rssKb } from './sip-tls-measure.js';
+import { cpuSeconds, option, quiet, rssMb } from './measure.js';
+import { readSippStats, runSipp, sippCount } from './sipp.js';
 
 /*
  * `npm run bench -- sip-register [--transports udp,tcp,tls] [--users N] [--step-seconds S] [--start R] [--step R]
@@ -210,7 +211,7 @@ async function runStep(options: {
   const cpuBefore = [cpuSeconds(proxy.pid), cpuSeconds(options.redisPid)];
   const startedAt = Date.now();
   const statFile = join(dir, `stat-${transport}-${rate}.csv`);
-  const { output, cpuSeconds: sippCpu } = await sipp(
+  const { output, cpuSeconds: sippCpu } = await runSipp(
     [
       ...['-sf', SCENARIO, '-inf', csv, '-t', transport === 'udp' ? 'u1' : 't1', '-i', '127.0.0.1', '-p', '0'],
       ...['-r', String(rate), '-m', String(calls), '-l', String(rate * 5), '-buff_size', String(8 << 20)],
@@ -218,17 +219,17 @@ async function runStep(options: {
       `127.0.0.1:${port}`,
     ],
     dir,
-  );
+  ).done;
   // SIPp's per-second statistics: its active time (the wall time around it also counts loading the injection file,
   // a few percent of a step that would otherwise be charged to the proxy) and the answers per second.
-  const periods = readStats(statFile);
+  const periods = readSippStats(statFile);
   const seconds = periods.seconds ?? (Date.now() - startedAt) / 1000;
   const cpu = (pid: number, before: number) => Math.round(((cpuSeconds(pid) - before) / seconds) * 100);
-  const ok = count(output, 'Successful call');
-  const failed = count(output, 'Failed call');
+  const ok = sippCount(output, 'Successful call');
+  const failed = sippCount(output, 'Failed call');
   const keys = await redis.dbsize();
   // The median second: the first and the last are partial, and one GC pause is not a rate.
-  const achieved = periods.medianAnswered ?? Math.round(ok / seconds);
+  const achieved = periods.medianSuccessful ?? Math.round(ok / seconds);
   const distinct = Math.min(ok, options.users);
   const reasons = [
     failed > calls * FAILURE_LIMIT ? `${failed} failed` : '',
@@ -252,71 +253,4 @@ async function runStep(options: {
     sustained: reasons.length === 0,
     why: reasons.join(', '),
   };
-}
-
-/** Runs SIPp to its end: its output (the tail: the final screen) and the CPU seconds it used (sampled). */
-function sipp(args: string[], cwd: string): Promise<{ output: string; cpuSeconds: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sipp', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let used = 0;
-    const sample = setInterval(() => {
-      try {
-        used = cpuSeconds(child.pid!);
-      } catch {
-        // exited between two samples
-      }
-    }, 250);
-    const keep = (chunk: Buffer) => {
-      // Only the final screen matters; keep the tail so that memory stays small over long steps.
-      out = (out + chunk.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (error) => {
-      clearInterval(sample);
-      reject(error);
-    });
-    child.once('exit', () => {
-      clearInterval(sample);
-      resolve({ output: out, cpuSeconds: used });
-    });
-  });
-}
-
-/**
- * SIPp's `-trace_stat -fd 1` file: one row per second. Gives the seconds from its first row to its last, and the
- * median of the 200s received per whole second.
- */
-function readStats(file: string): { seconds?: number; medianAnswered?: number } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  const [header, ...rows] = text.trim().split('\n');
-  const columns = (header ?? '').split(';');
-  const at = (name: string) => columns.indexOf(name);
-  const [current, period, answered] = [at('CurrentTime'), at('ElapsedTime(P)'), at('SuccessfulCall(P)')];
-  const cells = rows.map((row) => row.split(';'));
-  // CurrentTime is "date<TAB>time<TAB>epoch".
-  const epoch = (row: string[]) => Number(row[current]?.split('\t')[2]);
-  const times = cells.map(epoch).filter(Number.isFinite);
-  const whole = cells.filter((row) => row[period] === '00:00:01').map((row) => Number(row[answered]));
-  const sorted = whole.sort((a, b) => a - b);
-  return {
-    seconds: times.length > 1 ? times.at(-1)! - times[0]! : undefined,
-    medianAnswered: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : undefined,
-  };
-}
-
-/** The cumulative column of a line of SIPp's final statistics screen. */
-function count(output: string, label: string): number {
-  const match = new RegExp(`${label}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)`).exec(output);
-  return match ? Number(match[1]) : 0;
-}
-
-function rssMb(pid: number): number {
-  return Math.round(rssKb(pid) / 1024);
 }

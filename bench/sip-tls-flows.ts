@@ -3,7 +3,7 @@ import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { createSipTestPki } from '../test/fixtures/sip/tls-certs.js';
 import type { BenchResult } from './run.js';
 import { TlsSipFlow, type TlsTarget } from './sip-tls-client.js';
-import { cpuSeconds, openFileLimit, option, settledRssKb } from './sip-tls-measure.js';
+import { cpuSeconds, openFileLimit, option, settledRssKb } from './measure.js';
 
 /*
  * `npm run bench -- sip-tls-flows [--flows N] [--concurrency C] [--key ecdsa|rsa] [--resumed M]`: the memory of N

@@ -1,4 +1,4 @@
-import { percentile } from './sip-tls-measure.js';
+import { percentile } from './measure.js';
 import { registerRequest, TlsSipFlow, type TlsTarget } from './sip-tls-client.js';
 
 /*

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { waitFor } from '../test/helpers/wait.js';
 
 /*
- * What the SIP TLS benchmarks (sip-tls-flows, the TLS part of sip-register) read about a process from /proc: its
- * CPU time, its RSS once it settled, the open-file limit that bounds how many flows can be held.
+ * What the SIP benchmarks read about a process from /proc (its CPU time, its RSS, once it settled) and the
+ * open-file limit that bounds how many flows can be held; their command-line options and percentiles.
  */
 
 /** A positive number given on the command line as `NAME value`, else the fallback. */
@@ -18,6 +18,10 @@ export function option(args: string[], name: string, fallback: number): number {
 export function openFileLimit(): number {
   const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
   return line === undefined || line === 'unlimited' ? Infinity : Number(line);
+}
+
+export function rssMb(pid: number): number {
+  return Math.round(rssKb(pid) / 1024);
 }
 
 export function rssKb(pid: number): number {
@@ -53,13 +57,16 @@ export async function settledRssKb(pid: number): Promise<number> {
   );
 }
 
-/** Waits until the process uses under 5% of a core over a quarter second (at most 60 s): earlier work is done. */
-export async function quiet(pid: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/**
+ * Waits until the process uses under `idleShare` of a core over a quarter second (5% by default; at most
+ * `maxWaitMs`): the work of a previous step is done.
+ */
+export async function quiet(pid: number, { idleShare = 0.05, maxWaitMs = 60_000 } = {}): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
   for (;;) {
     const before = cpuSeconds(pid);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    if (cpuSeconds(pid) - before < 0.0125 || Date.now() > deadline) return;
+    if (cpuSeconds(pid) - before < idleShare * 0.25 || Date.now() > deadline) return;
   }
 }
 
