@@ -106,9 +106,7 @@ async function run(config: SipProxyConfig): Promise<void> {
     startRequestGuard({
       ...auth,
       transports,
-      proxy: config.proxy,
-      domains: config.registrar?.domains,
-      proxyId: config.registrar?.proxyId,
+      core: proxy.core,
       log: authLog,
     });
   const handler = registrar ? withRegistrar(registrar.registrar, transports, log, proxy.handler) : proxy.handler;

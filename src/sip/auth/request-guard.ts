@@ -1,8 +1,8 @@
 import type { Logger } from '../../log.js';
 import { SipRequest, SipUri, type Uri } from '../message/index.js';
 import { arrivedThroughPath, readPathHop } from '../proxy/cross-node.js';
-import { proxySettings, type ProxyConfig } from '../proxy/config.js';
-import { LocalIdentity } from '../proxy/local-identity.js';
+import type { ProxySettings } from '../proxy/settings.js';
+import type { LocalIdentity } from '../proxy/local-identity.js';
 import { isFromPbx } from '../proxy/routing.js';
 import type { MessageHandler, MessageSource, SipTransportLayer } from '../transport/index.js';
 import { challengeHeaders } from './challenge.js';
@@ -101,25 +101,17 @@ export class RequestGuard {
 }
 
 /**
- * The guard of a proxy process: the PBX targets and our own addresses come from the `proxy:` section (the same
- * reading as the proxy core's), the listeners from the running transports.
+ * The guard of a proxy process: the PBX targets and our own addresses are the proxy core's (its settings and its
+ * identity, which also holds the HAProxy frontends learnt from PROXY headers).
  */
 export function startRequestGuard(options: {
   readonly authenticator: DigestAuthenticator;
   readonly tags: ChallengeTags;
   readonly transports: SipTransportLayer;
-  readonly proxy: ProxyConfig | undefined;
-  readonly domains: readonly string[] | undefined;
-  readonly proxyId: string | undefined;
+  readonly core: { readonly identity: LocalIdentity; readonly settings: ProxySettings };
   readonly log: Logger;
 }): RequestGuard {
-  const { settings } = proxySettings(options.proxy, { domains: options.domains, proxyId: options.proxyId });
-  const identity = new LocalIdentity(
-    options.transports.listeners(),
-    settings.aliases,
-    settings.domains,
-    settings.proxyId,
-  );
+  const { identity, settings } = options.core;
   return new RequestGuard({
     authenticator: options.authenticator,
     tags: options.tags,
@@ -129,7 +121,7 @@ export function startRequestGuard(options: {
     isPathDelivery: (uri, source) =>
       uri instanceof SipUri && identity.isOwnPathUri(uri) && arrivedThroughPath(readPathHop(uri), source),
     isOwnRoute: (uri, source) => {
-      // Behind HAProxy our Record-Route names the frontend the client connected to (the core learns it the same way).
+      // Behind HAProxy our Record-Route names the frontend the client connected to (learnt as the core learns it).
       const frontend = source.proxy?.destination;
       if (frontend) identity.learn(frontend.address, frontend.port);
       return identity.isLocalUri(uri);

@@ -46,6 +46,9 @@ export class ProxyCore implements TransactionUser {
   private readonly contexts = new WeakMap<ServerTransaction, ResponseContext>();
   /** INVITEs cancelled while their routing decision was still being made (a Redis lookup). */
   private readonly cancelledEarly = new WeakSet<ServerTransaction>();
+  /** Who we are (listeners, aliases, domains, fs-proxy-id, HAProxy frontends learnt): shared with the auth step. */
+  readonly identity: LocalIdentity;
+  readonly settings: ProxySettings;
   readonly counters = {
     requests: 0,
     answeredHere: 0,
@@ -59,6 +62,8 @@ export class ProxyCore implements TransactionUser {
   constructor(options: ProxyCoreOptions) {
     const { transport, layer, settings, log } = options;
     const identity = new LocalIdentity(transport.listeners(), settings.aliases, settings.domains, settings.proxyId);
+    this.identity = identity;
+    this.settings = settings;
     this.services = {
       layer,
       identity,
