@@ -19,6 +19,7 @@ import { runCommand, type CommandRunner } from '../../src/resources/command.js';
 import { BUNDLED_AGENTS_DIR, createDriver } from '../../src/resources/driver.js';
 import { interpret, OCF_ROOT, OcfDriver } from '../../src/resources/ocf-driver.js';
 import type { ResourceContext, ResourceDriver } from '../../src/resources/types.js';
+import { measureHostStalls } from '../helpers/host-stalls.js';
 import { waitFor } from '../helpers/wait.js';
 import { isAlive, resource, temporaryDir, testContext } from '../unit/resources/fixture.js';
 import { NIC, VethPair } from './vip-netns.js';
@@ -30,6 +31,10 @@ const VIP6 = '2001:db8::10/64';
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((path) => existsSync(path)) ?? 'ip';
 /** A MAC no interface here has: the peer's neighbour entry for the VIP starts with it. */
 const BOGUS_MAC = '02:00:00:00:00:01';
+/** The kernel checks lifetimes on a timer rounded up to a whole second when that costs at most HZ/4. */
+const KERNEL_ROUNDING_MS = 250;
+/** The kernel's worker, then ip monitor, waking on a busy machine (1.22 s seen with both cores kept busy). */
+const SCHEDULING_MS = 250;
 
 /** Fails (never skips) the test when not root, saying why. */
 function requireRoot(t: ExecutionContext): void {
@@ -275,6 +280,8 @@ test.serial('lifetime=1: the kernel drops the address by itself, about 1 s after
   const { events } = addressEvents(pair);
   await monitorReady(pair, events);
   const { driver, context } = vip(t, pair.node, { ip: VIP4, lifetime: '1' });
+  const stalls = measureHostStalls();
+  t.teardown(() => stalls.stop());
   const before = Date.now();
   const started = await driver.start(context);
   t.is(started.rc, 0, started.reason);
@@ -292,21 +299,20 @@ test.serial('lifetime=1: the kernel drops the address by itself, about 1 s after
     { timeoutMs: 5000, everyMs: 10 },
   );
   const lifeMs = deleted.wallMs - added.wallMs;
-  t.log(
-    `added ${(added.wallMs - before).toFixed(0)} ms after the start call began; gone ${lifeMs.toFixed(0)} ms later`,
-  );
-  // The kernel counts an address 20 ms (HZ/50) short of its lifetime as expired: 980 ms is on time.
-  t.true(lifeMs >= 950, `gone after ${lifeMs} ms, before its lifetime`);
-  // Usually 1.00-1.27 s (the kernel rounds its lifetime check up to a whole second within 0.25 s). Later is real
-  // too: an address added in the same namespace reschedules the check to a second after that add (one 0.93 s after
-  // the VIP's made it last 1.97 s), and within ava on a busy shared machine 1.55-2.30 s was seen now and then with
-  // no other event in the namespace. The agent's own lifetime is checked above (valid_lft <= 1), so the bound here
-  // only proves that the kernel drops the address by itself; a late drop is logged with what else happened.
+  const stalledMs = await stalls.stalledMs(added.wallMs, deleted.wallMs);
   const others = events
     .filter((event) => event.wallMs >= added.wallMs && event.wallMs <= deleted.wallMs && !isVip(event.text))
     .map((event) => `+${(event.wallMs - added.wallMs).toFixed(0)} ms ${event.deleted ? 'deleted ' : ''}${event.text}`);
-  if (lifeMs > 1500) t.log(`late: other address events meanwhile: ${others.join('; ') || 'none'}`);
-  t.true(lifeMs <= 2500, `gone after ${lifeMs} ms; other address events: ${others.join('; ') || 'none'}`);
+  const seen =
+    `gone ${lifeMs.toFixed(0)} ms after it was added (${(added.wallMs - before).toFixed(0)} ms into the start ` +
+    `call); host stalled ${stalledMs} ms meanwhile; other address events: ${others.join('; ') || 'none'}`;
+  t.log(seen);
+  // The kernel counts an address 20 ms (HZ/50) short of its lifetime as expired: 980 ms is on time.
+  t.true(lifeMs >= 950, `${seen}: before its lifetime`);
+  // The design's promise (ARCHITECTURE.md, the kernel layer): gone within the lifetime plus 0.25 s, the kernel
+  // rounding its check up to a whole second within HZ/4. On top: the kernel worker and ip monitor being scheduled,
+  // and any while the host did not run this VM at all (CI once saw 3.0 s here), which no kernel setting can help.
+  t.true(lifeMs <= 1000 + KERNEL_ROUNDING_MS + SCHEDULING_MS + stalledMs, `${seen}: later than its lifetime allows`);
   const monitored = await driver.monitor(context);
   t.is(monitored.rc, 7, 'monitor sees it gone');
   t.is((await driver.stop(context)).rc, 0, 'stop of an expired address succeeds');
