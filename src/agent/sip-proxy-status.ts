@@ -81,11 +81,17 @@ export function summarize(text: string, at: string): SipProxySummary {
   const pushWaits = status['pushWaits'];
   const pending =
     typeof pushWaits === 'object' && pushWaits !== null ? (pushWaits as Record<string, unknown>)['pending'] : undefined;
+  const registrations = status['registrations'];
+  const live =
+    typeof registrations === 'object' && registrations !== null
+      ? (registrations as Record<string, unknown>)['live']
+      : undefined;
   const dataStore = status['dataStore'];
   return {
     flows,
     transactions,
     pushPending: typeof pending === 'number' && Number.isFinite(pending) ? pending : null,
+    registrations: typeof live === 'number' && Number.isFinite(live) ? live : null,
     dataStore: dataStore === 'up' || dataStore === 'down' || dataStore === 'none' ? dataStore : 'unknown',
     at,
   };

@@ -77,7 +77,20 @@ function renderSipProxies(status: ClusterStatus): string[] {
       sip.dataStore === 'up' || sip.dataStore === 'none' ? '' : `, DATA STORE ${sip.dataStore.toUpperCase()}`;
     lines.push(`  ${node.id} SIP: ${sip.flows} flow(s), ${sip.transactions} transaction(s), ${push}${store}`);
   }
-  return lines.length > 0 ? ['', 'SIP proxies:', ...lines] : [];
+  if (lines.length === 0) return [];
+  return ['', `SIP proxies:${registrationsOf(status)}`, ...lines];
+}
+
+/** " 123 live registration(s)": every proxy reads the same cluster-wide count; the latest read is shown. */
+function registrationsOf(status: ClusterStatus): string {
+  let latest: { count: number; at: string } | undefined;
+  for (const node of status.nodes) {
+    const sip = node.sip;
+    if (sip === null || node.state === 'offline' || 'unreachable' in sip) continue;
+    if (typeof sip.registrations !== 'number') continue;
+    if (latest === undefined || sip.at > latest.at) latest = { count: sip.registrations, at: sip.at };
+  }
+  return latest === undefined ? '' : ` ${latest.count} live registration(s)`;
 }
 
 /** "0/3", or "2/3 on stg2" (the node with the most failures: the one the count is about). */

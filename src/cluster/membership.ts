@@ -10,6 +10,11 @@ export type SipProxySummary =
       transactions: number;
       /** Calls and messages waiting for a pushed device to register; null when the proxy has no push wait. */
       pushPending: number | null;
+      /**
+       * Live bindings registered through stg-sip-proxy on any node (the same figure from every proxy); null when the
+       * proxy has no registrar or cannot read the data Redis. Optional: an older agent's heartbeat lacks it.
+       */
+      registrations?: number | null;
       dataStore: 'up' | 'down' | 'none' | 'unknown';
       at: string;
     }

@@ -139,15 +139,20 @@ test.serial(
 
     const status = await statusWhen('stg1 heartbeat to show one push wait pending', (s) => {
       const sip = sipOf(s, 'stg1');
-      return sip !== null && sip !== undefined && !('unreachable' in sip) && sip.pushPending === 1;
+      return (
+        sip !== null && sip !== undefined && !('unreachable' in sip) && sip.pushPending === 1 && sip.registrations === 1
+      );
     });
-    t.like(sipOf(status, 'stg1'), { pushPending: 1, dataStore: 'up' });
+    t.like(sipOf(status, 'stg1'), { pushPending: 1, registrations: 1, dataStore: 'up' });
     t.is(sipOf(status, 'stg2'), null, 'a node without sipProxy has no SIP summary');
     const text = cluster.clusterctl('status').stdout;
     t.log(text);
+    t.regex(text, /^SIP proxies: 1 live registration\(s\)$/m, 'the sleeping device is still registered');
     t.regex(text, /^ {2}stg1 SIP: \d+ flow\(s\), \d+ transaction\(s\), 1 push wait\(s\) pending$/m);
     t.notRegex(text, /stg2 SIP/);
-    t.regex((await get('stg1', '/metrics')).body, /^stg_sip_push_waits_pending 1$/m);
+    const scraped = (await get('stg1', '/metrics')).body;
+    t.regex(scraped, /^stg_sip_push_waits_pending 1$/m);
+    t.regex(scraped, /^stg_sip_registrations 1$/m);
   },
 );
 

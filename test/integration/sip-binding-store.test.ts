@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../../src/local/redis-server.js';
-import { BindingStore, type ContactWrite } from '../../src/sip/registrar/binding-store.js';
+import {
+  BindingStore,
+  countLiveRegistrations,
+  pruneExpiredRegistrations,
+  REGISTRATIONS_INDEX_KEY,
+  type ContactWrite,
+} from '../../src/sip/registrar/binding-store.js';
 
 // The atomic REGISTER script (src/sip/registrar/lua/register-1.lua) against a real redis-server.
 
@@ -49,6 +55,14 @@ async function put(bindings: BindingStore, c: ReturnType<typeof contact>, now = 
   return bindings.register(AOR, origin(c), [c], now);
 }
 
+/** The registrations index, as `member score` lines sorted. */
+async function indexed(redis: Redis): Promise<string[]> {
+  const flat = await redis.zrange(REGISTRATIONS_INDEX_KEY, '0', '-1', 'WITHSCORES');
+  const lines: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) lines.push(`${flat[i]} ${flat[i + 1]}`);
+  return lines.sort();
+}
+
 const PHONE = '"<urn:uuid:00000000-0000-0000-0000-000000000001>"';
 const TABLET = '"<urn:uuid:00000000-0000-0000-0000-000000000002>"';
 
@@ -67,6 +81,7 @@ test('a bind writes the Flexisip hash with the key expiring with its latest cont
   t.deepEqual(await redis.hkeys(`fs:${AOR}`), [PHONE]);
   t.is(await redis.expiretime(`fs:${AOR}`), now + 600);
   t.deepEqual(await published, [AOR, PHONE]);
+  t.deepEqual(await indexed(redis), [`${AOR} ${PHONE} ${now + 600}`], 'indexed with its expiry');
 });
 
 test('RFC 3261 10.3: same Call-ID needs a higher CSeq; the same CSeq is a retransmission; a new Call-ID replaces', async (t) => {
@@ -164,4 +179,43 @@ test('two REGISTERs racing on one AOR: neither update is lost', async (t) => {
     ]).flat(),
   );
   t.is((await redis.hkeys(`fs:${AOR}`)).length, 100);
+});
+
+test('the index of live bindings follows every change, and counts and prunes them', async (t) => {
+  const { redis, bindings } = await store(t, 2);
+  const other = '40004*02@sips.example.es';
+  const push = ';pn-provider=fcm;pn-prid=token-1;pn-param=917288118967';
+  await put(bindings, contact(PHONE, { expires: 10, at: NOW - 20 }), NOW - 20);
+  await bindings.register(other, origin(contact(PHONE)), [contact(PHONE, { expires: 60 })], NOW);
+  t.is(await countLiveRegistrations(redis, NOW), 1, 'the binding dead since NOW - 10 is not counted');
+  t.deepEqual(await indexed(redis), [`${AOR} ${PHONE} ${NOW - 10}`, `${other} ${PHONE} ${NOW + 60}`]);
+
+  await put(bindings, contact(TABLET, { push }));
+  t.deepEqual(
+    await indexed(redis),
+    [`${AOR} ${TABLET} ${NOW + 3600}`, `${other} ${PHONE} ${NOW + 60}`],
+    'dead one dropped',
+  );
+  await put(bindings, contact('"<urn:uuid:reinstalled>"', { push, callId: 'c9' }));
+  await put(bindings, contact('"<urn:uuid:x>"', { at: NOW + 1, callId: 'c10' }), NOW + 1);
+  await put(bindings, contact('"<urn:uuid:y>"', { at: NOW + 2, callId: 'c11' }), NOW + 2);
+  t.deepEqual(
+    await indexed(redis),
+    [`${AOR} "<urn:uuid:x>" ${NOW + 3601}`, `${AOR} "<urn:uuid:y>" ${NOW + 3602}`, `${other} ${PHONE} ${NOW + 60}`],
+    'the app reinstalled replaced the tablet; over the limit (2) the oldest went',
+  );
+  await put(bindings, contact('"<urn:uuid:y>"', { expires: 0, cseq: 2, callId: 'c11' }), NOW + 2);
+  t.deepEqual(
+    await indexed(redis),
+    [`${AOR} "<urn:uuid:x>" ${NOW + 3601}`, `${other} ${PHONE} ${NOW + 60}`],
+    'removed',
+  );
+  await bindings.clear(AOR, { callId: 'c99', cseq: 1 }, NOW + 3);
+  t.deepEqual(await indexed(redis), [`${other} ${PHONE} ${NOW + 60}`], 'Contact: * cleared the AOR');
+
+  t.is(await countLiveRegistrations(redis, NOW + 59), 1);
+  t.is(await countLiveRegistrations(redis, NOW + 60), 0, 'expired at its expiry, without a REGISTER');
+  t.is(await pruneExpiredRegistrations(redis, NOW + 59), 0);
+  t.is(await pruneExpiredRegistrations(redis, NOW + 60), 1);
+  t.deepEqual(await indexed(redis), []);
 });

@@ -90,6 +90,7 @@ test.serial(
     t.is(sample(before, 'stg_sip_transactions'), 0);
     t.is(sample(before, 'stg_sip_flows', { transport: 'tcp' }), 0);
     t.is(sample(before, 'stg_sip_registers_total', { result: 'stored' }), 0);
+    t.is(sample(before, 'stg_sip_registrations'), 0);
     t.true(sample(before, 'stg_sip_process_cpu_user_seconds_total')! >= 0, 'default process metrics, prefixed');
 
     const tcpAt = proxy.listener('tcp');
@@ -132,12 +133,17 @@ test.serial(
     t.is(sample(text, 'stg_sip_push_waits_pending'), 0);
     t.is(sample(text, 'stg_sip_push_waits_total', { outcome: 'answered' }), 0);
 
+    // The live count is read with the data Redis probe, at most once a second.
+    await waitFor(
+      'the live registration in /metrics',
+      async () => sample(await metrics(), 'stg_sip_registrations') === 1,
+    );
     const json = await status();
     t.like(json, {
       node: 'edge-status',
       pid: proxy.pid,
       dataStore: 'up',
-      registrations: { stored: 1, rejected: 0, overload: 0, storeFailed: 0 },
+      registrations: { live: 1, stored: 1, rejected: 0, overload: 0, storeFailed: 0 },
       responses: { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 0, '6xx': 0 },
       flows: { tcp: 1, tls: 0, ws: 0, wss: 0, total: 1 },
       overloadRejections: 1,
@@ -160,6 +166,11 @@ test.serial(
     const signedOut = await metrics();
     t.is(sample(signedOut, 'stg_sip_registers_total', { result: 'removed' }), 1);
     t.is(sample(signedOut, 'stg_sip_registers_total', { result: 'stored' }), 1);
+    await waitFor(
+      'no live registration in /metrics',
+      async () => sample(await metrics(), 'stg_sip_registrations') === 0,
+    );
+    t.like(await status(), { registrations: { live: 0, removed: 1 } });
 
     device.close();
     await waitFor(
@@ -183,7 +194,8 @@ test.serial('/health is 503 with a reason while the data Redis does not answer, 
   });
   t.like(down, { status: 'unhealthy', dataStore: 'down' });
   t.regex(String(down['reason']), /data Redis 127\.0\.0\.1:\d+ did not answer PING within 1000 ms/);
-  t.like(await status(), { dataStore: 'down' });
+  t.like(await status(), { dataStore: 'down', registrations: { live: null } });
+  t.true(Number.isNaN(sample(await metrics(), 'stg_sip_registrations')), 'the live count is unknown, not 0');
 
   // A REGISTER now is not confirmed within writeTimeoutMs: 503, counted as store_failed and as a 5xx.
   const ua = await UdpUa.open();

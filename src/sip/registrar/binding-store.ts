@@ -6,6 +6,12 @@ export function recordKey(aor: string): string {
   return `fs:${aor}`;
 }
 
+/**
+ * The index of live bindings (sorted set: member `<aor> <field>`, score = expiry in unix seconds), kept by the
+ * register script. Bindings written by a Flexisip node sharing the Redis are not in it.
+ */
+export const REGISTRATIONS_INDEX_KEY = 'stg:sip:registrations';
+
 /** One contact of a REGISTER, ready to store: `value` is the serialized contact (it carries its own expiry). */
 export interface ContactWrite {
   /** The hash field: the raw +sip.instance value (quotes and brackets kept), or a key derived from the URI. */
@@ -53,7 +59,7 @@ export class BindingStore {
     readonly redis: Redis,
     private readonly maxContactsPerAor: number,
   ) {
-    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: SCRIPT });
+    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: SCRIPT });
   }
 
   /** Applies a REGISTER's contacts (expires 0 removes one). */
@@ -67,13 +73,13 @@ export class BindingStore {
     for (const contact of contacts) {
       args.push(contact.field, contact.value, contact.expires, contact.pushKey, contact.uriBase ?? '');
     }
-    return parseReply(await this.command()(recordKey(aor), ...args));
+    return parseReply(await this.command()(recordKey(aor), REGISTRATIONS_INDEX_KEY, ...args));
   }
 
   /** Contact: * with Expires: 0: every contact of the AOR removed (unless the CSeq rules refuse it). */
   async clear(aor: string, origin: RegisterOrigin, nowS: number): Promise<RegisterOutcome> {
     const args = [nowS, this.maxContactsPerAor, aor, 'clear', origin.callId, origin.cseq];
-    return parseReply(await this.command()(recordKey(aor), ...args));
+    return parseReply(await this.command()(recordKey(aor), REGISTRATIONS_INDEX_KEY, ...args));
   }
 
   /** The stored contacts of an AOR (dead ones included: the caller checks expiry), field -> value. */
@@ -89,6 +95,21 @@ export class BindingStore {
   private command(): RegisterCommand {
     return (this.redis as unknown as Record<typeof COMMAND, RegisterCommand>)[COMMAND].bind(this.redis);
   }
+}
+
+type IndexReader = Pick<Redis, 'zcount' | 'zremrangebyscore'>;
+
+/** How many bindings registered through stg-sip-proxy are live at `nowS` (any node, one ZCOUNT). */
+export async function countLiveRegistrations(redis: IndexReader, nowS: number): Promise<number> {
+  return redis.zcount(REGISTRATIONS_INDEX_KEY, `(${nowS}`, '+inf');
+}
+
+/**
+ * Drops the index entries of bindings that expired without a REGISTER to remove them (the device went away); their
+ * records expire on their own in Redis. Returns how many went.
+ */
+export async function pruneExpiredRegistrations(redis: IndexReader, nowS: number): Promise<number> {
+  return redis.zremrangebyscore(REGISTRATIONS_INDEX_KEY, '-inf', nowS);
 }
 
 function parseReply(reply: string[]): RegisterOutcome {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
+import { countLiveRegistrations, pruneExpiredRegistrations } from '../registrar/binding-store.js';
 import type { DataStoreConfig } from '../registrar/config.js';
 
 /** At most one PING per this interval, whatever the number of requests. */
@@ -9,6 +10,8 @@ const PROBE_EVERY_MS = 1_000;
 const PING_TIMEOUT_MS = 1_000;
 /** An answer older than this is not given as it is: the caller waits for a fresh PING (bounded by its timeout). */
 const STALE_AFTER_MS = 5_000;
+/** Index entries of bindings that expired unremoved are dropped at most this often. */
+const PRUNE_EVERY_MS = 60_000;
 
 export interface DataStoreState {
   readonly up: boolean;
@@ -16,11 +19,13 @@ export interface DataStoreState {
   readonly reason?: string;
   /** When the answer was obtained (ms since the epoch). */
   readonly at: number;
+  /** Live bindings registered through stg-sip-proxy, on any node (read with the PING); absent when down. */
+  readonly registrations?: number;
 }
 
 /**
  * Whether the data Redis answers, for /health and /status: a PING on a connection of its own, at most once a
- * second. The registrar's connection is not used: it is not exposed, and its ioredis status stays "ready" while a
+ * second. The same round trip counts the live registrations (the registrar's index), for /metrics and /status. The registrar's connection is not used: it is not exposed, and its ioredis status stays "ready" while a
  * frozen Redis keeps the TCP connection open, which only a command with a timeout can tell.
  *
  * `state()` never waits while the last answer is recent: it answers from it and starts the next PING in the
@@ -32,6 +37,7 @@ export class DataStoreProbe {
   private readonly endpoint: string;
   private last: DataStoreState | undefined;
   private lastStartedAt = 0;
+  private lastPrunedAt = -Infinity;
   private inFlight: Promise<DataStoreState> | undefined;
 
   constructor(
@@ -84,8 +90,10 @@ export class DataStoreProbe {
       state = { up: false, reason: `data Redis ${this.endpoint} not connected (${this.redis.status})`, at: this.now() };
     } else {
       try {
-        await this.redis.ping();
-        state = { up: true, at: this.now() };
+        const nowS = Math.floor(this.now() / 1000);
+        const [, registrations] = await Promise.all([this.redis.ping(), countLiveRegistrations(this.redis, nowS)]);
+        state = { up: true, at: this.now(), registrations };
+        if (this.now() - this.lastPrunedAt >= PRUNE_EVERY_MS) this.prune(nowS);
       } catch (error) {
         const message = (error as Error).message;
         const reason = /timed out/i.test(message)
@@ -100,5 +108,12 @@ export class DataStoreProbe {
     }
     this.last = state;
     return state;
+  }
+
+  private prune(nowS: number): void {
+    this.lastPrunedAt = this.now();
+    pruneExpiredRegistrations(this.redis, nowS).catch((error: Error) =>
+      this.log.warn({ err: error }, `cannot prune the index of expired registrations: ${error.message}`),
+    );
   }
 }

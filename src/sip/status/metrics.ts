@@ -82,6 +82,17 @@ export class SipProxyMetrics {
         () => registrar.flows.size,
       );
     }
+    const { dataStore } = sources;
+    if (registrar && dataStore) {
+      new Gauge({
+        name: 'stg_sip_registrations',
+        help: 'Live bindings registered through stg-sip-proxy, on any node (the same on every node: the data Redis index); NaN while that Redis does not answer.',
+        registers,
+        async collect(this: Gauge) {
+          this.set((await dataStore.state()).registrations ?? NaN);
+        },
+      });
+    }
     gauge('stg_sip_transactions', 'Server and client SIP transactions in the transaction layer now.', undefined, () =>
       sources.transactions(),
     );

@@ -18,6 +18,8 @@ export interface StatusSnapshot {
   readonly dataStore: 'up' | 'down' | 'none';
   /** Null without a registrar. */
   readonly registrations: {
+    /** Live bindings registered through stg-sip-proxy on any node; null while the data Redis does not answer. */
+    readonly live: number | null;
     readonly stored: number;
     readonly removed: number;
     readonly fetched: number;
@@ -36,7 +38,8 @@ export interface StatusSnapshot {
 
 export async function statusSnapshot(sources: StatusSources): Promise<StatusSnapshot> {
   const { transports, registrar, pushWaits } = sources;
-  const dataStore = sources.dataStore ? ((await sources.dataStore.state()).up ? 'up' : 'down') : 'none';
+  const store = sources.dataStore ? await sources.dataStore.state() : undefined;
+  const dataStore = store === undefined ? 'none' : store.up ? 'up' : 'down';
   const counters = registrar?.counters;
   return {
     node: sources.node ?? null,
@@ -46,6 +49,7 @@ export async function statusSnapshot(sources: StatusSources): Promise<StatusSnap
     dataStore,
     registrations: counters
       ? {
+          live: store?.registrations ?? null,
           stored: counters.stored,
           removed: counters.removed,
           fetched: counters.fetched,

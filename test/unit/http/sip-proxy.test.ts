@@ -129,18 +129,22 @@ test('the heartbeat summary takes the few numbers of /status, and calls a body i
     transactions: 4,
     flows: { tcp: 2, tls: 1, ws: 0, wss: 0, total: 3 },
     pushWaits: { pending: 1, max: 1000 },
+    registrations: { live: 7, stored: 9, removed: 2 },
   };
   t.deepEqual(summarize(JSON.stringify(status), at), {
     flows: 3,
     transactions: 4,
     pushPending: 1,
+    registrations: 7,
     dataStore: 'up',
     at,
   });
-  t.like(summarize(JSON.stringify({ ...status, pushWaits: null, dataStore: 'none' }), at), {
+  t.like(summarize(JSON.stringify({ ...status, pushWaits: null, dataStore: 'none', registrations: null }), at), {
     pushPending: null,
+    registrations: null,
     dataStore: 'none',
   });
+  t.like(summarize(JSON.stringify({ ...status, registrations: { live: null } }), at), { registrations: null });
   t.like(summarize('<html>', at), { unreachable: true, reason: '/status is not a JSON object' });
   t.like(summarize('{"flows":1}', at), { unreachable: true, reason: '/status lacks flows or transactions' });
 });

@@ -6,6 +6,8 @@ granted), `updatedAt` (unix time of the REGISTER), `callid` and `cseq`). A store
 updatedAt + expires is in the future; dead ones are dropped here, lazily, as Flexisip readers do.
 
 KEYS[1]  fs:<aor>
+KEYS[2]  the index of live bindings (sorted set, member `<aor> <field>`, score = the binding's expiry): counting
+         the registrations is one ZCOUNT instead of a SCAN of every record. Expired members are pruned by readers.
 ARGV[1]  now, unix seconds
 ARGV[2]  the most contacts one AOR may keep (the least recently updated are evicted beyond it)
 ARGV[3]  the pub/sub channel of the AOR (its key without `fs:`, as Flexisip publishes)
@@ -24,9 +26,12 @@ Returns, with the live contacts listed most recently updated first:
                                             the request fails); nothing changed
 ]]
 local key = KEYS[1]
+local index = KEYS[2]
 local now = tonumber(ARGV[1])
 local max_contacts = tonumber(ARGV[2])
 local channel = ARGV[3]
+-- A binding in the index: the channel is the AOR.
+local function member(field) return channel .. ' ' .. field end
 local mode = ARGV[4]
 local call_id = ARGV[5]
 local cseq = tonumber(ARGV[6])
@@ -96,6 +101,7 @@ for i = 1, #flat, 2 do
     live[flat[i]] = entry
   else
     redis.call('HDEL', key, flat[i])
+    redis.call('ZREM', index, member(flat[i]))
   end
 end
 
@@ -216,6 +222,14 @@ if #list == 0 then
   redis.call('DEL', key)
 else
   redis.call('EXPIREAT', key, latest)
+end
+for _, field in ipairs(order) do
+  local entry = live[field]
+  if entry and entry.expiry then
+    redis.call('ZADD', index, entry.expiry, member(field))
+  else
+    redis.call('ZREM', index, member(field))
+  end
 end
 for _, field in ipairs(order) do redis.call('PUBLISH', channel, field) end
 return reply('ok', list)
