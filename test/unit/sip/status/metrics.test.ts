@@ -90,6 +90,7 @@ test('every metric reads the counters at scrape time, under its name and labels'
   });
   fake.size.server = 3;
   fake.size.client = 2;
+  fake.setStore({ up: true, at: 0, registrations: 12 });
 
   const { contentType, text } = await metrics.render();
   t.regex(contentType, /^text\/plain/);
@@ -103,6 +104,7 @@ test('every metric reads the counters at scrape time, under its name and labels'
     'stg_sip_registers_total{result="store_failed"}': 6,
     stg_sip_registers_in_flight: 3,
     stg_sip_registrar_flows: 7,
+    stg_sip_registrations: 12,
     stg_sip_transactions: 5,
     'stg_sip_responses_sent_total{class="1xx"}': 1,
     'stg_sip_responses_sent_total{class="2xx"}': 2,
@@ -147,6 +149,7 @@ test('without a registrar or push waits their series are left out; WebSocket flo
   fake.transport.wssConnectionsOpen = 2;
   const text = (await new SipProxyMetrics(fake.sources, { processMetrics: false }).render()).text;
   t.notRegex(text, /stg_sip_registers_total/);
+  t.notRegex(text, /stg_sip_registrations/);
   t.notRegex(text, /stg_sip_push_waits/);
   t.is(sample(text, 'stg_sip_flows{transport="wss"}'), 2);
   t.is(sample(text, 'stg_sip_flows{transport="ws"}'), 1);
@@ -171,7 +174,7 @@ test('/status: the JSON snapshot of the same counters', async (t) => {
     startedAt: '2026-01-02T03:04:05.000Z',
     listeners: [{ transport: 'udp', address: '127.0.0.1', port: 5060 }],
     dataStore: 'up',
-    registrations: { stored: 2, removed: 0, fetched: 0, rejected: 1, overload: 1, storeFailed: 1 },
+    registrations: { live: null, stored: 2, removed: 0, fetched: 0, rejected: 1, overload: 1, storeFailed: 1 },
     transactions: 1,
     responses: { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 0, '6xx': 0 },
     flows: { tcp: 0, tls: 0, ws: 0, wss: 0, total: 0 },
