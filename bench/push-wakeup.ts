@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { waitFor } from '../test/helpers/wait.js';
 import { ProxyProcess } from '../test/fixtures/sip/proxy-process.js';
 import { PushDevice } from '../test/fixtures/sip/push-device.js';
 import { UdpUa, uaRequest } from '../test/fixtures/sip/ua.js';
+import { cpuSeconds, percentile, round } from './measure.js';
 import type { BenchResult } from './run.js';
 
 /*
@@ -29,17 +30,13 @@ const PBX = '127.0.0.2';
 const WORKER_MAIN = fileURLToPath(new URL('../src/push/main.js', import.meta.url));
 const LEVELS = [1, 10, 100] as const;
 
-/** User + system CPU milliseconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
+/** User + system CPU milliseconds a process has used so far. */
 function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return pid === undefined ? NaN : cpuSeconds(pid) * 1000;
 }
 
 function quantile(samples: readonly number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return Math.round((sorted[index] ?? NaN) * 100) / 100;
+  return round(percentile([...samples], q) ?? NaN, 2);
 }
 
 export async function run(args: string[]): Promise<BenchResult> {
@@ -90,7 +87,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       registrar: { domains: [DOMAIN] },
       proxy: { pbx: { targets: [{ transport: 'udp', address: PBX, port: pbx.port }] } },
       pushWait: { queuePrefix: 'test:push', callTimeoutMs: 30_000, pushAfterMs: 30_000, maxPending: 1000 },
+      status: { address: '127.0.0.1', port: 0 },
     });
+    const statusUrl = `http://127.0.0.1:${proxy.status!.port}/status`;
     await waitFor('the push worker', () => workerOut.join('').includes('reading test:push:jobs'), {
       describe: () => workerOut.join(''),
     });
@@ -131,8 +130,13 @@ export async function run(args: string[]): Promise<BenchResult> {
           device.wakeOn(emulated, proxyTcp);
           batch.push(entry);
         }
-        // Let the proxy see the closed connections (a stale flow would be tried first, then pushed).
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Calls go out once the proxy has seen every connection closed: each call then goes straight to a push
+        // (a flow still open would be tried first, and the figure would mix two paths).
+        await waitFor(
+          'the proxy to see the sleeping devices gone',
+          async () => ((await (await fetch(statusUrl)).json()) as { flows: { total: number } }).flows.total === 0,
+          { everyMs: 5 },
+        );
         for (const entry of batch) {
           entry.sentAt = performance.now();
           void pbx.send(uaRequest('INVITE', `sip:${entry.device.aor}`, pbx, { callId: entry.callId }), proxyUdp);
