@@ -10,13 +10,21 @@
  */
 
 const MASK_BITS = 32;
+/**
+ * How long after its first use a request can still be a retransmission: 64*T1, the longest a client retransmits
+ * (RFC 3261 Timers B and F). Later, the same bytes are a replay, whatever transaction they name.
+ */
+export const RETRANSMISSION_WINDOW_MS = 64 * 500;
 
 export type CountVerdict =
   /** First use of this nc with this nonce: accept. */
   | 'ok'
   /** This nc was seen before with this nonce, or is too far below the highest to tell: refuse. */
   | 'replayed'
-  /** The same nc with the same transaction as the last use (a UDP retransmission, or a verbatim replay): refuse. */
+  /**
+   * The same nc with the same transaction as the last use, within RETRANSMISSION_WINDOW_MS of it: a UDP
+   * retransmission (or a verbatim replay, which the transaction layer absorbs as one): refuse.
+   */
   | 'retransmission'
   /** The nonce may have been used before but its entry was dropped for room: refuse as stale. */
   | 'forgotten';
@@ -28,6 +36,8 @@ interface Entry {
   seen: number;
   /** What identifies the request that used `highest` (its Via branch): tells a retransmission from a replay. */
   lastRequest: string;
+  /** When `highest` was first used. */
+  lastAt: number;
 }
 
 export class NonceCountWindow {
@@ -58,7 +68,7 @@ export class NonceCountWindow {
     if (entry === undefined) {
       if (issuedAt <= this.droppedUpTo) return 'forgotten';
       if (this.entries.size >= this.maxNonces) this.dropOldest();
-      this.entries.set(nonce, { issuedAt, highest: nc, seen: 1, lastRequest: request });
+      this.entries.set(nonce, { issuedAt, highest: nc, seen: 1, lastRequest: request, lastAt: now });
       return 'ok';
     }
     if (nc > entry.highest) {
@@ -66,12 +76,17 @@ export class NonceCountWindow {
       entry.seen = shift >= MASK_BITS ? 1 : ((entry.seen << shift) | 1) >>> 0;
       entry.highest = nc;
       entry.lastRequest = request;
+      entry.lastAt = now;
       return 'ok';
     }
     const offset = entry.highest - nc;
     if (offset >= MASK_BITS) return 'replayed';
     const bit = (1 << offset) >>> 0;
-    if ((entry.seen & bit) !== 0) return offset === 0 && request === entry.lastRequest ? 'retransmission' : 'replayed';
+    if ((entry.seen & bit) !== 0) {
+      const retransmission =
+        offset === 0 && request === entry.lastRequest && now - entry.lastAt <= RETRANSMISSION_WINDOW_MS;
+      return retransmission ? 'retransmission' : 'replayed';
+    }
     entry.seen = (entry.seen | bit) >>> 0;
     return 'ok';
   }

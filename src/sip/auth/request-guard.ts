@@ -28,7 +28,7 @@ import { removeOwnCredentials } from './select-credentials.js';
  * checked again. Two consequences, handled here:
  * - the ACK of a 407 to an INVITE carries our To tag (challenge-tag.ts) and is absorbed, never routed to the PBX;
  * - a UDP retransmission of an accepted request reaches the authenticator again and is told `retransmission`
- *   (same nonce count, same Via branch); it is passed on, where the transaction layer absorbs it (the registrar
+ *   (same nonce count, same Via branch, within 64*T1 of its first use: later it is a replay); it is passed on, where the transaction layer absorbs it (the registrar
  *   recognises a REGISTER by its Call-ID and CSeq). Over TCP, TLS and WebSocket nothing is retransmitted, so the same
  *   nonce count again is a replay and gets a new challenge.
  */

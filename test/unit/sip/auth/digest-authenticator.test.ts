@@ -85,6 +85,9 @@ test('nonce counts: a reused nc is refused (stale=true), the next nc passes, a r
   // The very same request again (a UDP retransmission): refused too, but logged as routine.
   t.like(h.check(first.text), { ok: false, reason: 'retransmission' });
   t.like(failures(h.capture).at(-1), { level: 30, reason: 'retransmission' });
+  // The same bytes once no client would retransmit them any more (64*T1 later): a replay.
+  h.advance(32_001);
+  t.like(h.check(first.text), { ok: false, reason: 'replayed-nonce' });
   // The client's next request with the same nonce counts on.
   t.like(attempt(h, { ...alice, challenge: first.challenge, nc: 2 }).outcome, { ok: true });
   t.like(attempt(h, { ...alice, challenge: first.challenge, nc: 2 }).outcome, { ok: false, reason: 'replayed-nonce' });

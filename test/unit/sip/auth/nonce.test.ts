@@ -1,5 +1,5 @@
 import test from 'ava';
-import { NonceCountWindow } from '../../../../src/sip/auth/nonce-counts.js';
+import { NonceCountWindow, RETRANSMISSION_WINDOW_MS } from '../../../../src/sip/auth/nonce-counts.js';
 import { NonceIssuer } from '../../../../src/sip/auth/nonce.js';
 
 // Nonces verify without a table (HMAC over issue time, random part and realm), expire by an injected clock, and
@@ -68,6 +68,15 @@ test('each nonce count is accepted once; out-of-order counts within the window p
   t.is(window.use('n1', 0, 8, 0, 'b7'), 'replayed', 'too far below the highest to tell: refused');
   t.is(window.use('n1', 0, 39, 0, 'b8'), 'ok');
   t.is(window.use('n2', 0, 1, 0, 'b1'), 'ok', 'counts are per nonce');
+});
+
+test('the same request again is a retransmission only while a client may retransmit it (64*T1), then a replay', (t) => {
+  const window = new NonceCountWindow(10, expiresAfter(300_000));
+  t.is(window.use('n1', 0, 1, 1000, 'b1'), 'ok');
+  t.is(window.use('n1', 0, 1, 1000 + RETRANSMISSION_WINDOW_MS, 'b1'), 'retransmission', 'Timer B/F not yet fired');
+  t.is(window.use('n1', 0, 1, 1001 + RETRANSMISSION_WINDOW_MS, 'b1'), 'replayed', 'the transaction is over');
+  t.is(window.use('n1', 0, 2, 40_000, 'b2'), 'ok');
+  t.is(window.use('n1', 0, 2, 40_100, 'b2'), 'retransmission', 'the window starts at the first use of each count');
 });
 
 test('expired nonces are forgotten; past the bound the oldest is dropped and never accepted again', (t) => {
