@@ -85,6 +85,11 @@ function resolvePaths(node: NodeFile, base: string): NodeFile {
   const at = (path: string) => resolve(base, path);
   const withSecret = <T extends { passwordFile?: string | undefined }>(endpoint: T): T =>
     endpoint.passwordFile ? { ...endpoint, passwordFile: at(endpoint.passwordFile) } : endpoint;
+  const resolveTls = (tls: NonNullable<NonNullable<NodeFile['sipProxy']>['tls']>) => ({
+    certFile: at(tls.certFile),
+    keyFile: at(tls.keyFile),
+    ...(tls.caFile ? { caFile: at(tls.caFile) } : {}),
+  });
   const stateDir = at(node.paths.stateDir);
   return {
     ...node,
@@ -97,6 +102,9 @@ function resolvePaths(node: NodeFile, base: string): NodeFile {
     },
     definitionFile: at(node.definitionFile),
     dnsExternalKeyFile: node.dnsExternalKeyFile ? at(node.dnsExternalKeyFile) : undefined,
+    ...(node.sipProxy
+      ? { sipProxy: { ...node.sipProxy, tls: node.sipProxy.tls && resolveTls(node.sipProxy.tls) } }
+      : {}),
   };
 }
 

@@ -105,8 +105,17 @@ export const nodeFileSchema = strictObject({
   definitionFile: filePath,
   /** The TSIG key (BIND key-file format) for `dns.external` updates; a secret, so a path here (relative to this file). */
   dnsExternalKeyFile: dnsExternalKeyFileField,
-  /** This node's stg-sip-proxy, whose status endpoint the agent reads (heartbeat, /metrics, /health/sip-proxy). */
-  sipProxy: strictObject({ statusUrl: sipProxyStatusUrl }).optional(),
+  /** This node's stg-sip-proxy. */
+  sipProxy: strictObject({
+    /** Its status endpoint, which the agent reads (heartbeat, /metrics, /health/sip-proxy). */
+    statusUrl: sipProxyStatusUrl.optional(),
+    /**
+     * This node's certificate and key (relative to this file) for the proxy's public TLS and WSS listeners that have
+     * no tls block of their own; with caFile, clients must present a certificate from that CA. The proxy reads them
+     * when started with --node-file.
+     */
+    tls: strictObject({ certFile: filePath, keyFile: filePath, caFile: filePath.optional() }).optional(),
+  }).optional(),
 }).superRefine((file, ctx) => {
   // The status endpoint is this node's own proxy: on loopback, or on the node's own address.
   const sipProxy: unknown = (file as Loose)['sipProxy'];

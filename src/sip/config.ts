@@ -74,7 +74,9 @@ const listenEntry = strictObject({
     const problem = (key: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [key], input: (entry as Record<string, unknown>)[key], message });
     const secure = transport === 'tls' || transport === 'wss';
-    if (secure && tls === undefined) problem('tls', `{ certFile, keyFile } for a ${String(transport)} listener`);
+    if (secure && tls === undefined) {
+      problem('tls', `{ certFile, keyFile } for a ${String(transport)} listener, or sipProxy.tls in the --node-file`);
+    }
     if (!secure && tls !== undefined && typeof transport === 'string')
       problem('tls', 'no tls block: only tls and wss listeners have one');
     if (transport === 'udp' && behindProxy === true) problem('behindProxy', 'false: HAProxy forwards streams, not UDP');
@@ -155,8 +157,22 @@ export const sipProxyConfigSchema = strictObject({
   }).optional(),
 });
 
+/**
+ * What the node file (--node-file) gives the proxy: the node's id, and its certificate for the public TLS and WSS
+ * listeners that have no tls block of their own (paths already resolved against the node file's folder).
+ */
+export interface NodeFileDefaults {
+  readonly path: string;
+  readonly node: string;
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string } | undefined;
+}
+
 export interface SipProxyConfig {
   readonly path: string;
+  /** The node file the node id and the listeners' default certificate came from, if any. */
+  readonly nodeFile: string | undefined;
+  /** The listeners (indexes in `listen`) that took the node file's certificate. */
+  readonly nodeCertificateListeners: ReadonlySet<number>;
   readonly node: string | undefined;
   readonly listen: readonly ListenSpec[];
   readonly limits: Partial<TransportLimits>;
@@ -170,18 +186,25 @@ export interface SipProxyConfig {
   readonly status: StatusConfig | undefined;
 }
 
-/** Reads and checks a configuration file; throws ConfigError listing every problem. Paths resolve against its folder. */
-export function loadSipProxyConfig(path: string): SipProxyConfig {
+/**
+ * Reads and checks a configuration file; throws ConfigError listing every problem. Paths resolve against its folder.
+ * With `nodeFile`, a TLS or WSS listener without a tls block takes the node's certificate, and `node` defaults to the
+ * node's id (a different one is a problem: logs and metrics would name another node).
+ */
+export function loadSipProxyConfig(path: string, nodeFile?: NodeFileDefaults): SipProxyConfig {
   const absolute = resolve(path);
   const raw = readYamlChecked(absolute);
   if (!raw.ok) throw new ConfigError(absolute, raw.problems);
-  const result = sipProxyConfigSchema.safeParse(raw.value, { reportInput: true });
+  const { value: input, fromNodeFile } = withNodeFileTls(raw.value, nodeFile);
+  const result = sipProxyConfigSchema.safeParse(input, { reportInput: true });
   const storeProblems = registrarStoreProblems(raw.value);
-  if (!result.success || storeProblems.length > 0) {
+  const nodeProblems = nodeIdProblems(raw.value, nodeFile);
+  if (!result.success || storeProblems.length > 0 || nodeProblems.length > 0) {
     const schemaProblems = result.success ? [] : problemsFromIssues(result.error.issues, raw.value);
-    throw new ConfigError(absolute, [...schemaProblems, ...storeProblems]);
+    throw new ConfigError(absolute, [...schemaProblems, ...storeProblems, ...nodeProblems]);
   }
-  const { node, listen, limits: given, tlsClient: client, log } = result.data;
+  const { listen, limits: given, tlsClient: client, log } = result.data;
+  const node = result.data.node ?? nodeFile?.node;
   const here = (file: string) => resolve(absolute, '..', file);
   const file = log?.file === undefined ? undefined : here(log.file);
   const entries = listen.map((entry) => {
@@ -195,10 +218,12 @@ export function loadSipProxyConfig(path: string): SipProxyConfig {
     });
   });
   const outgoing = client ? Object.freeze(resolveFiles(client, here)) : undefined;
-  const problems = tlsFileProblems(entries, outgoing, raw.value);
+  const problems = tlsFileProblems(entries, outgoing, raw.value, fromNodeFile);
   if (problems.length > 0) throw new ConfigError(absolute, problems);
   return Object.freeze({
     path: absolute,
+    nodeFile: nodeFile?.path,
+    nodeCertificateListeners: fromNodeFile,
     node,
     listen: Object.freeze(entries),
     limits: Object.freeze({ ...given }),
@@ -218,6 +243,31 @@ export function loadSipProxyConfig(path: string): SipProxyConfig {
   });
 }
 
+/** The raw configuration with the node's certificate given to each TLS or WSS listener written without one. */
+function withNodeFileTls(
+  raw: unknown,
+  nodeFile: NodeFileDefaults | undefined,
+): { value: unknown; fromNodeFile: ReadonlySet<number> } {
+  const fromNodeFile = new Set<number>();
+  const tls = nodeFile?.tls;
+  const listen = (raw as { listen?: unknown } | null)?.listen;
+  if (tls === undefined || !Array.isArray(listen)) return { value: raw, fromNodeFile };
+  const entries = listen.map((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null) return entry;
+    const { transport, tls: own } = entry as Record<string, unknown>;
+    if ((transport !== 'tls' && transport !== 'wss') || own !== undefined) return entry;
+    fromNodeFile.add(index);
+    return { ...entry, tls: { ...tls } };
+  });
+  return { value: { ...(raw as object), listen: entries }, fromNodeFile };
+}
+
+function nodeIdProblems(raw: unknown, nodeFile: NodeFileDefaults | undefined): ConfigProblem[] {
+  const written = (raw as { node?: unknown } | null)?.node;
+  if (nodeFile === undefined || typeof written !== 'string' || written === nodeFile.node) return [];
+  return [{ path: 'node', value: written, expected: `node.id of ${nodeFile.path} ("${nodeFile.node}"), or no node` }];
+}
+
 /** The same object with its certFile, keyFile and caFile resolved against the configuration's folder. */
 function resolveFiles<
   T extends { certFile?: string | undefined; keyFile?: string | undefined; caFile?: string | undefined },
@@ -235,6 +285,7 @@ function tlsFileProblems(
   listen: readonly ListenSpec[],
   client: TlsClientOptions | undefined,
   input: unknown,
+  fromNodeFile: ReadonlySet<number>,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const check = (where: string, read: () => unknown, written: Record<string, unknown> | undefined) => {
@@ -251,23 +302,46 @@ function tlsFileProblems(
   };
   const source = (input ?? {}) as { listen?: { tls?: Record<string, unknown> }[]; tlsClient?: Record<string, unknown> };
   listen.forEach((entry, index) => {
-    if (entry.tls) check(`listen[${index}].tls`, () => readTlsFiles(entry.tls!), source.listen?.[index]?.tls);
+    // The node file's certificate is checked with the node file (checkNodeFileTls), once for every listener.
+    if (entry.tls && !fromNodeFile.has(index)) {
+      check(`listen[${index}].tls`, () => readTlsFiles(entry.tls!), source.listen?.[index]?.tls);
+    }
   });
   if (client) check('tlsClient', () => readTlsClientFiles(client), source.tlsClient);
   return problems;
 }
 
+/**
+ * Reads the node file's certificate and key now (as the listeners' own are read), so that a missing file or a key
+ * that does not match its certificate stops the start, named as written in the node file.
+ */
+export function checkNodeFileTls(nodeFile: NodeFileDefaults, written: Record<string, unknown> | undefined): void {
+  if (!nodeFile.tls) return;
+  try {
+    readTlsFiles(nodeFile.tls);
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    throw new ConfigError(nodeFile.path, [
+      { path: `sipProxy.tls.${error.field}`, value: written?.[error.field] ?? error.file, expected: error.expected },
+    ]);
+  }
+}
+
 /** One line per setting, for `--check-config`. */
 export function describeSipProxyConfig(config: SipProxyConfig): string {
   const lines = [`${config.path}: configuration valid`];
-  for (const entry of config.listen) {
+  if (config.nodeFile) lines.push(`  node ${config.node} (node file ${config.nodeFile})`);
+  config.listen.forEach((entry, index) => {
+    const origin = config.nodeCertificateListeners.has(index) ? ' (node file)' : '';
     const marks = [
       entry.behindProxy ? 'behind HAProxy (PROXY header required)' : '',
       entry.path !== undefined ? `path ${entry.path}` : '',
-      entry.tls ? `certificate ${entry.tls.certFile}${entry.tls.caFile ? `, client CA ${entry.tls.caFile}` : ''}` : '',
+      entry.tls
+        ? `certificate ${entry.tls.certFile}${origin}${entry.tls.caFile ? `, client CA ${entry.tls.caFile}` : ''}`
+        : '',
     ].filter(Boolean);
     lines.push(`  listen ${entry.transport} ${entry.address} port ${entry.port}${marks.map((m) => `, ${m}`).join('')}`);
-  }
+  });
   if (config.tlsClient) lines.push(`  tlsClient: ${JSON.stringify(config.tlsClient)}`);
   for (const [key, value] of Object.entries(config.limits)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
   if (config.dataStore) lines.push(`  data Redis ${config.dataStore.host}:${config.dataStore.port}`);

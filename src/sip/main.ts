@@ -4,7 +4,14 @@ import { ConfigError } from '../errors.js';
 import { createRootLogger } from '../log.js';
 import { silentLog } from '../silent-log.js';
 import { CredentialStore, startRequestGuard, startSipAuth, type SipAuth } from './auth/index.js';
-import { describeSipProxyConfig, loadSipProxyConfig, type SipProxyConfig } from './config.js';
+import { loadAgentConfig, readYaml } from '../config/load.js';
+import {
+  checkNodeFileTls,
+  describeSipProxyConfig,
+  loadSipProxyConfig,
+  type NodeFileDefaults,
+  type SipProxyConfig,
+} from './config.js';
 import { startPushWaits } from './proxy/push-wait-start.js';
 import { startProxyCore } from './proxy/start.js';
 import { startRegistrar, withRegistrar } from './registrar/index.js';
@@ -14,9 +21,18 @@ import { SipTransportLayer } from './transport/index.js';
 /** sysexits' EX_CONFIG, as stg-agent uses: retrying cannot help. */
 const EXIT_BAD_CONFIG = 78;
 
-function loadOrExit(path: string): SipProxyConfig {
+/** The node id and the certificate the node file gives the proxy; the whole node file is checked as the agent does. */
+function nodeFileDefaults(path: string): NodeFileDefaults {
+  const { node, path: absolute } = loadAgentConfig(path);
+  const defaults = { path: absolute, node: node.node.id, tls: node.sipProxy?.tls };
+  const written = (readYaml(absolute) as { sipProxy?: { tls?: Record<string, unknown> } } | null)?.sipProxy?.tls;
+  checkNodeFileTls(defaults, written);
+  return defaults;
+}
+
+function loadOrExit(path: string, nodeFile: string | undefined): SipProxyConfig {
   try {
-    return loadSipProxyConfig(path);
+    return loadSipProxyConfig(path, nodeFile === undefined ? undefined : nodeFileDefaults(nodeFile));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`stg-sip-proxy: invalid configuration, nothing started.\n${error.message}\n`);
@@ -158,14 +174,18 @@ const program = new Command('stg-sip-proxy')
   )
   .option('-c, --config <file>', 'the proxy configuration', '/etc/stg-cluster/sip-proxy.yaml')
   .option('--check-config <file>', 'check a configuration file, print the result, and exit')
-  .action(async (options: { config: string; checkConfig?: string }) => {
+  .option(
+    '--node-file <file>',
+    "this node's file (as stg-agent's): its node id, and sipProxy.tls for the TLS and WSS listeners without a tls block",
+  )
+  .action(async (options: { config: string; checkConfig?: string; nodeFile?: string }) => {
     if (options.checkConfig) {
-      const config = loadOrExit(options.checkConfig);
+      const config = loadOrExit(options.checkConfig, options.nodeFile);
       checkCredentialsOrExit(config);
       process.stdout.write(`${describeSipProxyConfig(config)}\n`);
       return;
     }
-    await run(loadOrExit(options.config));
+    await run(loadOrExit(options.config, options.nodeFile));
   });
 
 await program.parseAsync();

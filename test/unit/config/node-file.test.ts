@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import test from 'ava';
 import { DEFAULT_HTTP_PORT } from '../../../src/config/defaults.js';
 import { loadAgentConfig } from '../../../src/config/load.js';
@@ -427,6 +427,30 @@ test('sipProxy.statusUrl: an http URL with an IP address of this node and a port
   assertProblems(
     t,
     configErrorFrom(t, () => loadAgentConfig(typo)),
-    [{ path: 'sipProxy.statusURL', expected: /a known key \(statusUrl\)/ }],
+    [{ path: 'sipProxy.statusURL', expected: /a known key \(statusUrl, tls\)/ }],
+  );
+});
+
+test('sipProxy.tls: the certificate and key paths resolve against the node file; both are required', (t) => {
+  const path = writeConfig(
+    t,
+    nodeWith((node) => (node.sipProxy = { tls: { certFile: 'tls/stg1.pem', keyFile: '/etc/keys/stg1.key' } })),
+    validDefinition(),
+  );
+  const config = loadAgentConfig(path);
+  t.deepEqual(config.node.sipProxy?.tls, {
+    certFile: join(dirname(path), 'tls/stg1.pem'),
+    keyFile: '/etc/keys/stg1.key',
+  });
+  t.is(config.node.sipProxy?.statusUrl, undefined, 'a proxy without status endpoint may still have a certificate');
+  const half = writeConfig(
+    t,
+    nodeWith((node) => (node.sipProxy = { tls: { certFile: 'tls/stg1.pem' } })),
+    validDefinition(),
+  );
+  assertProblems(
+    t,
+    configErrorFrom(t, () => loadAgentConfig(half)),
+    [{ path: 'sipProxy.tls.keyFile', expected: /string/ }],
   );
 });
