@@ -81,6 +81,9 @@ async function run(config: SipProxyConfig): Promise<void> {
     root.flush(() => process.exit(1));
     return;
   }
+  // A renewed certificate is taken on SIGHUP, as the credentials files are (auth/credential-store.ts), with no
+  // restart: open connections stay, and the proxy keeps running whatever the files hold.
+  process.on('SIGHUP', () => transports.reloadTls());
   // Every method but REGISTER goes to the proxy core; the registrar, when configured, takes REGISTER before it and
   // gives the core its contact lookup (contacts, domains, proxyId).
   const registrar =

@@ -25,8 +25,9 @@ export interface DataStoreState {
 
 /**
  * Whether the data Redis answers, for /health and /status: a PING on a connection of its own, at most once a
- * second. The same round trip counts the live registrations (the registrar's index), for /metrics and /status. The registrar's connection is not used: it is not exposed, and its ioredis status stays "ready" while a
- * frozen Redis keeps the TCP connection open, which only a command with a timeout can tell.
+ * second. The same round trip counts the live registrations (the registrar's index), for /metrics and /status.
+ * The registrar's connection is not used: it is not exposed, and its ioredis status stays "ready" while a frozen
+ * Redis keeps the TCP connection open, which only a command with a timeout can tell.
  *
  * `state()` never waits while the last answer is recent: it answers from it and starts the next PING in the
  * background, so an agent polling every second or two never waits for Redis. After a quiet spell (nobody asked for

@@ -7,8 +7,8 @@ import type { Logger } from '../../log.js';
 import type { TransportCounters } from './counters.js';
 import { readPreamble, type Preamble } from './preamble.js';
 import type { SourceSlots } from './source-slots.js';
-import { serverTlsOptions } from './tls-context.js';
-import type { Endpoint, ListenSpec, ProxiedBy, StreamTransportName, TransportLimits } from './types.js';
+import { reloadedServerContext, serverTlsOptions } from './tls-context.js';
+import type { Endpoint, ListenSpec, ProxiedBy, StreamTransportName, TlsFiles, TransportLimits } from './types.js';
 import { checkUpgrade, refuse } from './ws-handshake.js';
 
 /** Who a new connection is, once its PROXY header (if any) was read. */
@@ -48,7 +48,7 @@ export class StreamListener {
   private closed = false;
 
   private constructor(
-    private readonly spec: ListenSpec & { transport: StreamTransportName },
+    readonly spec: ListenSpec & { transport: StreamTransportName },
     private readonly server: Server,
     private readonly context: ListenerContext,
   ) {
@@ -186,6 +186,16 @@ export class StreamListener {
     if (!preamble.source) return { transport, remote: peer };
     const proxy = preamble.destination ? { peer, destination: preamble.destination } : { peer };
     return { transport, remote: preamble.source, proxy };
+  }
+
+  /**
+   * Reads this listener's certificate files again and uses them for the next handshakes; returns the files, or
+   * undefined for a listener without TLS. Throws TlsFileError (the previous certificate then stays in use).
+   */
+  reloadTls(): TlsFiles | undefined {
+    if (!this.tls || !this.spec.tls) return undefined;
+    this.tls.setSecureContext(reloadedServerContext(this.spec.tls));
+    return this.spec.tls;
   }
 
   private secured(socket: TLSSocket): void {

@@ -63,6 +63,11 @@ export class StreamTransport {
     return listener.local;
   }
 
+  /** The TLS and WSS listeners, to read their certificates again (StreamListener.reloadTls). */
+  tlsListeners(): readonly StreamListener[] {
+    return this.listeners.filter((listener) => listener.spec.tls !== undefined);
+  }
+
   /** Called with the id of every flow that closes, after it left the table. */
   onClosed(listener: (connectionId: string) => void): void {
     this.closedListeners.push(listener);

@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import type { TlsClientOptions, TlsFiles } from './types.js';
 
 /*
@@ -82,6 +82,20 @@ export function serverTlsOptions(files: TlsFiles, handshakeTimeoutMs: number): T
     sessionTimeout: SESSION_LIFETIME_S,
     ticketKeys: randomBytes(48),
   };
+}
+
+/**
+ * The certificate, key and CA of a listener read again (for `setSecureContext`): a renewed certificate is used for
+ * the next handshakes; connections already open keep theirs, and the session ticket keys stay, so resumption goes on.
+ */
+export function reloadedServerContext(files: TlsFiles): SecureContextOptions {
+  const pem = readTlsFiles(files);
+  return { cert: pem.cert, key: pem.key, ...(pem.ca ? { ca: pem.ca } : {}), minVersion: 'TLSv1.2' };
+}
+
+/** When the certificate of `files` stops being valid (ISO 8601), for the log of a reload. */
+export function certificateValidTo(files: TlsFiles): string {
+  return new Date(new X509Certificate(readFileSync(files.certFile)).validTo).toISOString();
 }
 
 /** The context and verification rule for connections we open. */

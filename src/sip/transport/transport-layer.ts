@@ -13,7 +13,7 @@ import { Inbound } from './inbound.js';
 import { responseDestination } from './received.js';
 import { SourceRateLimiter } from './source-limiter.js';
 import { StreamTransport } from './stream-transport.js';
-import { clientTlsContext } from './tls-context.js';
+import { certificateValidTo, clientTlsContext, TlsFileError } from './tls-context.js';
 import {
   DEFAULT_TRANSPORT_LIMITS,
   SipTransportError,
@@ -123,6 +123,35 @@ export class SipTransportLayer {
   /** Closes the flow with this id (a device's old flow once it registered on a new one); false when not open. */
   closeConnection(connectionId: string, reason: string): boolean {
     return this.stream.closeConnection(connectionId, reason);
+  }
+
+  /**
+   * Reads the certificate files of every TLS and WSS listener again (on SIGHUP: a renewed certificate without a
+   * restart, connections kept). A listener whose files cannot be used keeps its previous certificate; each outcome is
+   * logged. Returns how many listeners took new files and how many kept their previous ones.
+   */
+  reloadTls(): { reloaded: number; failed: number } {
+    const outcome = { reloaded: 0, failed: 0 };
+    for (const listener of this.stream.tlsListeners()) {
+      const where = `${listener.spec.transport} ${listener.local.address}:${listener.local.port}`;
+      try {
+        const files = listener.reloadTls()!;
+        outcome.reloaded++;
+        const validTo = certificateValidTo(files);
+        this.log.info(
+          { listen: listener.local, tls: { certFile: files.certFile, validTo } },
+          `TLS certificate reloaded on ${where}: ${files.certFile}, valid until ${validTo}`,
+        );
+      } catch (error) {
+        if (!(error instanceof TlsFileError)) throw error;
+        outcome.failed++;
+        this.log.error(
+          { listen: listener.local, tls: { field: error.field, file: error.file } },
+          `TLS certificate of ${where} not reloaded: ${error.field} ${error.file}: expected ${error.expected}; the previous one stays in use`,
+        );
+      }
+    }
+    return outcome;
   }
 
   /** Sends a message or bytes; rejects with SipTransportError when it cannot. */
