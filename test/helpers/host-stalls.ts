@@ -30,9 +30,12 @@ function stealByCpu(): number[] {
     .map((line) => Number(line.trim().split(/\s+/)[8] ?? 0) * STAT_TICK_MS);
 }
 
-/** Starts measuring now; the steal part covers from now to the first stalledMs() call. */
-export function measureHostStalls(): HostStalls {
-  const ticks: number[] = [Date.now()];
+/**
+ * Starts measuring; resolves once the ticker ticks (its own start is no stall). The steal part covers from then to
+ * each stalledMs() call.
+ */
+export async function measureHostStalls(): Promise<HostStalls> {
+  const ticks: number[] = [];
   const ticker = spawn(
     process.execPath,
     ['-e', `setInterval(() => process.stdout.write(Date.now() + '\\n'), ${TICK_MS})`],
@@ -47,6 +50,7 @@ export function measureHostStalls(): HostStalls {
     buffer = lines.pop() ?? '';
     for (const line of lines) ticks.push(Number(line));
   });
+  await waitFor('the stall ticker to tick', () => ticks.length > 0, { timeoutMs: 10_000, everyMs: 10 });
   const stealAtStart = stealByCpu();
   return {
     async stalledMs(fromMs, toMs) {

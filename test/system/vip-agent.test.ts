@@ -280,7 +280,7 @@ test.serial('lifetime=1: the kernel drops the address by itself, about 1 s after
   const { events } = addressEvents(pair);
   await monitorReady(pair, events);
   const { driver, context } = vip(t, pair.node, { ip: VIP4, lifetime: '1' });
-  const stalls = measureHostStalls();
+  const stalls = await measureHostStalls();
   t.teardown(() => stalls.stop());
   const before = Date.now();
   const started = await driver.start(context);
