@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { PushJob } from '../../push/job.js';
-import { createResponse, type SipResponse } from '../message/index.js';
+import type { PushTarget } from '../../push/push-target.js';
+import { createResponse, newTag, type SipResponse } from '../message/index.js';
 import type { Clock, TimerHandle } from '../transaction/index.js';
 import type { BranchTarget } from './branch-target.js';
 import type { Upstream, WaitingRequest } from './contact-lookup.js';
@@ -38,7 +39,8 @@ const NOT_FINAL_WHILE_WAITING = new Set([408, 480, 500, 503]);
 
 /**
  * An INVITE or MESSAGE waiting for a device woken by a push (fork-late, Flexisip's fork-manager): it subscribes to
- * the AOR's channel before queuing the pushes (so no wake-up is missed), tells the caller `110 Push sent` once, and
+ * the AOR's channel before queuing the pushes (so no wake-up is missed), tells the caller `110 Push sent` once (and
+ * `180 Ringing` for an alert-style push), and
  * on each publish re-reads the bindings and forwards to every device whose registration is new (matched by its
  * +sip.instance: a re-REGISTER on another connection supersedes the branch still pending on the old one, and the
  * same registration heard twice never gets a second INVITE). It ends at the first 2xx, at a final answer from a
@@ -53,6 +55,8 @@ export class PendingFork {
   private timer: TimerHandle | undefined;
   private subscription: { close(): void } | undefined;
   private finished = false;
+  /** What the caller was told by this proxy itself (each once), under one To tag of ours. */
+  private readonly told = { pushSent: false, ringing: false, toTag: newTag() };
   /** The timeout passed while a device rang: no new branch, the ringing ones decide. */
   private closedForNew = false;
   /** Re-reads of the bindings run one after the other, so two publishes cannot fork twice to one registration. */
@@ -152,11 +156,32 @@ export class PendingFork {
     const target = pushTargetOf(contact.uri, request.method === 'MESSAGE' ? 'message' : 'call');
     if (!target.ok) return;
     this.pushed.set(key, contact);
-    const provisional = this.services.settings.provisional;
-    if (this.pushed.size === 1 && request.method === 'INVITE' && provisional && !transaction.answered) {
-      transaction.respond(createResponse(request, provisional.status, provisional.reason));
-    }
+    if (request.method === 'INVITE' && !transaction.answered) this.tellCaller(target.value);
     this.queueJob(jobFor(aor, { uri: contact.uri, key }, target.value, request, this.timeoutMs), key);
+  }
+
+  /**
+   * While a call waits for a wake-up: `110 Push sent` once, and for an alert-style push (APNs remote: the app shows
+   * a notification, nothing rings) a `180 Ringing` once while no device rings, so that the caller hears ringback,
+   * as Flexisip does. Both carry one To tag of ours; each can be turned off.
+   */
+  private tellCaller(target: PushTarget): void {
+    const { request, transaction } = this.waiting;
+    const { provisional, fakeRinging } = this.services.settings;
+    const options = { toTag: this.told.toTag };
+    if (provisional && !this.told.pushSent) {
+      this.told.pushSent = true;
+      transaction.respond(createResponse(request, provisional.status, provisional.reason, options));
+    }
+    const alertOnly = target.provider === 'apns' && target.service === 'remote';
+    if (fakeRinging && alertOnly && !this.told.ringing && !this.anyAlerting()) {
+      this.told.ringing = true;
+      transaction.respond(createResponse(request, 180, 'Ringing', options));
+    }
+  }
+
+  private anyAlerting(): boolean {
+    return [...this.branches.values()].some((branch) => branch.alerting && !branch.done && !branch.stale);
   }
 
   private queueJob(job: PushJob, key: string): void {
@@ -284,7 +309,7 @@ export class PendingFork {
   }
 
   private timedOut(): void {
-    if ([...this.branches.values()].some((branch) => branch.alerting && !branch.done && !branch.stale)) {
+    if (this.anyAlerting()) {
       // A device is ringing: the call is no longer waiting for a wake-up. Stop listening; its answer ends it.
       this.closedForNew = true;
       this.subscription?.close();

@@ -23,6 +23,12 @@ export const pushWaitSchema = strictObject({
   pushAfterMs: whole(0, 600_000, 'milliseconds').optional(),
   /** Sent once to the caller when the push is queued (INVITE only); false: nothing. */
   provisional: z.union([provisional, z.literal(false)], '{ status, reason } or false').optional(),
+  /**
+   * A `180 Ringing` to the caller when a call's push is alert-style (an APNs remote token: the app shows a
+   * notification, nothing rings) and no device rings yet, as Flexisip does; false: none (old Linphone < 4.2 choked
+   * on self-generated provisionals, hence Flexisip's permit-self-generated-provisional-response).
+   */
+  fakeRinging: z.boolean('true or false').optional(),
   /** Requests waiting at once; beyond, 503 with Retry-After. */
   maxPending: whole(1, 1_000_000, 'a count').optional(),
   retryAfterS: whole(1, 3600, 'seconds').optional(),
@@ -43,6 +49,7 @@ export interface PushWaitSettings {
   readonly messageTimeoutMs: number;
   readonly pushAfterMs: number;
   readonly provisional: { readonly status: number; readonly reason: string } | false;
+  readonly fakeRinging: boolean;
   readonly maxPending: number;
   readonly retryAfterS: number;
   readonly queuePrefix: string;
@@ -55,6 +62,7 @@ export const DEFAULT_PUSH_WAIT: PushWaitSettings = Object.freeze({
   messageTimeoutMs: 30_000,
   pushAfterMs: 5_000,
   provisional: Object.freeze({ status: 110, reason: 'Push sent' }),
+  fakeRinging: true,
   maxPending: 10_000,
   retryAfterS: 5,
   queuePrefix: 'stg:push',
@@ -69,6 +77,7 @@ export function pushWaitSettings(config: PushWaitConfig | undefined): PushWaitSe
     messageTimeoutMs: given.messageTimeoutMs ?? DEFAULT_PUSH_WAIT.messageTimeoutMs,
     pushAfterMs: given.pushAfterMs ?? DEFAULT_PUSH_WAIT.pushAfterMs,
     provisional: given.provisional ?? DEFAULT_PUSH_WAIT.provisional,
+    fakeRinging: given.fakeRinging ?? DEFAULT_PUSH_WAIT.fakeRinging,
     maxPending: given.maxPending ?? DEFAULT_PUSH_WAIT.maxPending,
     retryAfterS: given.retryAfterS ?? DEFAULT_PUSH_WAIT.retryAfterS,
     queuePrefix: given.queuePrefix ?? DEFAULT_PUSH_WAIT.queuePrefix,

@@ -225,6 +225,53 @@ test('the cancel push: the text of pn-missing-call-str; none for a VoIP-only iOS
   );
 });
 
+test('an alert-style push (APNs remote token): a fake 180 once, under the 110s To tag, while nothing rings', async (t) => {
+  const remoteOnly = (s: ReturnType<typeof setup>) =>
+    s.contacts.byAor.set(AOR, [
+      contact(
+        'sip:bob@198.51.100.1:40000;transport=tcp;pn-provider=apns;pn-prid=00fc13adff78:remote;pn-param=ABCD1234.org.linphone.phone.remote',
+        { connectionId: 'gone', instance: FIELD },
+      ),
+    ]);
+  const s = setup();
+  remoteOnly(s);
+  await s.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-20' }));
+  t.deepEqual(s.transport.statusesTo(PBX1.address), [100, 110, 180], 'the caller hears ringback');
+  const [, pushSent, ringing] = s.transport.responsesTo(PBX1.address);
+  t.truthy(pushSent!.to().tag);
+  t.is(ringing!.to().tag, pushSent!.to().tag, 'one early dialog of ours, not two');
+  t.deepEqual(
+    s.jobs.map((job) => (job.target.provider === 'apns' ? job.target.service : job.target.provider)),
+    ['remote'],
+  );
+  // The woken device rings and answers: its own answers go up as they are.
+  await s.wake({ ...device('198.51.100.2', 'c2', 2), uri: contact('sip:bob@198.51.100.2:40000;transport=tcp').uri });
+  const invite = s.transport.requestsTo('198.51.100.2', 'INVITE')[0]!;
+  s.layer.receive(answer(invite, 180), { ...fromPbx(), address: '198.51.100.2' });
+  s.layer.receive(answer(invite, 200), { ...fromPbx(), address: '198.51.100.2' });
+  await settle();
+  t.deepEqual(s.transport.statusesTo(PBX1.address), [100, 110, 180, 180, 200]);
+
+  const off = setup({ fakeRinging: false });
+  remoteOnly(off);
+  await off.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-21' }));
+  t.deepEqual(off.transport.statusesTo(PBX1.address), [100, 110], 'fakeRinging: false');
+
+  const voip = setup();
+  voip.contacts.byAor.set(AOR, [
+    contact(
+      'sip:bob@198.51.100.1:40000;transport=tcp;pn-provider=apns;pn-prid=aa:voip%26bb:remote;pn-param=ABCD1234.org.linphone.phone.voip%26remote',
+      { connectionId: 'gone', instance: FIELD },
+    ),
+  ]);
+  await voip.deliver(requestText('INVITE', `sip:${AOR}`, { callId: 'c-22' }));
+  t.deepEqual(voip.transport.statusesTo(PBX1.address), [100, 110], 'a VoIP push rings the phone itself: no fake 180');
+  t.deepEqual(
+    voip.jobs.map((job) => (job.target.provider === 'apns' ? job.target.service : job.target.provider)),
+    ['voip'],
+  );
+});
+
 test('beyond maxPending, a new request gets 503 with Retry-After', async (t) => {
   const s = setup({ maxPending: 1, retryAfterS: 10 });
   s.contacts.byAor.set(AOR, [device('198.51.100.1', 'gone', 1)]);
