@@ -61,5 +61,12 @@ test('the commented-out resources of the sample definition are valid once uncomm
   t.is(vip?.agent, 'vip');
   t.deepEqual(vip?.params, { address: '198.51.100.10/24', interface: 'eth0' });
   t.deepEqual(vip?.timeouts, { startMs: 5000, stopMs: 5000, monitorMs: 2000 });
-  t.is(proxy?.command?.[0], '/usr/bin/node');
+  t.deepEqual(proxy?.command, [
+    '/opt/stg-cluster/node_modules/.bin/node',
+    '/opt/stg-cluster/dist/src/sip/main.js',
+    '--config',
+    '/etc/stg-cluster/sip-proxy.yaml',
+    '--node-file',
+    '/etc/stg-cluster/node.yaml',
+  ]);
 });
