@@ -40,10 +40,9 @@ const NOT_FINAL_WHILE_WAITING = new Set([408, 480, 500, 503]);
 /**
  * An INVITE or MESSAGE waiting for a device woken by a push (fork-late, Flexisip's fork-manager): it subscribes to
  * the AOR's channel before queuing the pushes (so no wake-up is missed), tells the caller `110 Push sent` once (and
- * `180 Ringing` for an alert-style push), and
- * on each publish re-reads the bindings and forwards to every device whose registration is new (matched by its
- * +sip.instance: a re-REGISTER on another connection supersedes the branch still pending on the old one, and the
- * same registration heard twice never gets a second INVITE). It ends at the first 2xx, at a final answer from a
+ * `180 Ringing` for an alert-style push), and on each publish re-reads the bindings and forwards to every device
+ * whose registration is new (matched by its +sip.instance: a re-REGISTER on another connection supersedes the branch
+ * still pending on the old one, and the same registration heard twice never gets a second INVITE). It ends at the first 2xx, at a final answer from a
  * device, at the caller's CANCEL (487) or at the timeout (480).
  */
 export class PendingFork {

@@ -189,13 +189,15 @@ export class StreamListener {
   }
 
   /**
-   * Reads this listener's certificate files again and uses them for the next handshakes; returns the files, or
-   * undefined for a listener without TLS. Throws TlsFileError (the previous certificate then stays in use).
+   * Reads this listener's certificate files again and uses them for the next handshakes; returns the files and when
+   * the certificate expires, or undefined for a listener without TLS. Throws TlsFileError (the previous certificate
+   * then stays in use).
    */
-  reloadTls(): TlsFiles | undefined {
+  reloadTls(): { files: TlsFiles; validTo: string } | undefined {
     if (!this.tls || !this.spec.tls) return undefined;
-    this.tls.setSecureContext(reloadedServerContext(this.spec.tls));
-    return this.spec.tls;
+    const { options, validTo } = reloadedServerContext(this.spec.tls);
+    this.tls.setSecureContext(options);
+    return { files: this.spec.tls, validTo };
   }
 
   private secured(socket: TLSSocket): void {

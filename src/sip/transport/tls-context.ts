@@ -85,17 +85,17 @@ export function serverTlsOptions(files: TlsFiles, handshakeTimeoutMs: number): T
 }
 
 /**
- * The certificate, key and CA of a listener read again (for `setSecureContext`): a renewed certificate is used for
- * the next handshakes; connections already open keep theirs, and the session ticket keys stay, so resumption goes on.
+ * The certificate, key and CA of a listener read again (for `setSecureContext`), with the date the certificate
+ * stops being valid (ISO 8601): a renewed certificate is used for the next handshakes; connections already open keep
+ * theirs, and the session ticket keys stay, so resumption goes on.
  */
-export function reloadedServerContext(files: TlsFiles): SecureContextOptions {
+export function reloadedServerContext(files: TlsFiles): { options: SecureContextOptions; validTo: string } {
   const pem = readTlsFiles(files);
-  return { cert: pem.cert, key: pem.key, ...(pem.ca ? { ca: pem.ca } : {}), minVersion: 'TLSv1.2' };
-}
-
-/** When the certificate of `files` stops being valid (ISO 8601), for the log of a reload. */
-export function certificateValidTo(files: TlsFiles): string {
-  return new Date(new X509Certificate(readFileSync(files.certFile)).validTo).toISOString();
+  const validTo = new Date(new X509Certificate(pem.cert).validTo).toISOString();
+  return {
+    options: { cert: pem.cert, key: pem.key, ...(pem.ca ? { ca: pem.ca } : {}), minVersion: 'TLSv1.2' },
+    validTo,
+  };
 }
 
 /** The context and verification rule for connections we open. */

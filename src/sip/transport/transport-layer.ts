@@ -13,7 +13,7 @@ import { Inbound } from './inbound.js';
 import { responseDestination } from './received.js';
 import { SourceRateLimiter } from './source-limiter.js';
 import { StreamTransport } from './stream-transport.js';
-import { certificateValidTo, clientTlsContext, TlsFileError } from './tls-context.js';
+import { clientTlsContext, TlsFileError } from './tls-context.js';
 import {
   DEFAULT_TRANSPORT_LIMITS,
   SipTransportError,
@@ -135,9 +135,8 @@ export class SipTransportLayer {
     for (const listener of this.stream.tlsListeners()) {
       const where = `${listener.spec.transport} ${listener.local.address}:${listener.local.port}`;
       try {
-        const files = listener.reloadTls()!;
+        const { files, validTo } = listener.reloadTls()!;
         outcome.reloaded++;
-        const validTo = certificateValidTo(files);
         this.log.info(
           { listen: listener.local, tls: { certFile: files.certFile, validTo } },
           `TLS certificate reloaded on ${where}: ${files.certFile}, valid until ${validTo}`,
