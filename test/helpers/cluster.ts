@@ -248,8 +248,11 @@ export class TestCluster {
     for (const member of this.members) member.resume();
     await Promise.all(this.members.map((member) => member.stop('SIGKILL')));
     this.killProcessResources();
-    // STG_KEEP_TEST_DIRS=1 keeps the logs and journals of every cluster for a post-mortem.
-    if (!process.env['STG_KEEP_TEST_DIRS']) rmSync(this.dir, { recursive: true, force: true });
+    // STG_KEEP_TEST_DIRS=1 keeps the logs and journals of every cluster for a post-mortem. A process killed just
+    // now may still finish a file it was creating (CI saw ENOTEMPTY once): rmSync retries those errors.
+    if (!process.env['STG_KEEP_TEST_DIRS']) {
+      rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    }
   }
 
   /** Process resources outlive their agent by design (a restarted agent adopts them): end them by pidfile. */
