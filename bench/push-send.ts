@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { stringify } from 'yaml';
 import { RedisServer } from '../src/local/redis-server.js';
 import { JOB_FIELD, newJob, type PushJob } from '../src/push/job.js';
 import { PushKeys } from '../src/push/keys.js';
@@ -12,6 +11,7 @@ import { waitForOutcomes, type PushOutcome } from '../src/push/outcome.js';
 import { apnsToken, BED, fcmToken, PushBed } from '../test/helpers/push-emulators/push-bed.js';
 import { waitFor } from '../test/helpers/wait.js';
 import type { BenchResult } from './run.js';
+import { writeWorkerNodeFile } from './worker-node-file.js';
 import { summarize } from './stats.js';
 
 const MAIN = fileURLToPath(new URL('../src/push/main.js', import.meta.url));
@@ -41,18 +41,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const redis = new Redis({ host: server.host, port: server.port });
   const waiter = redis.duplicate();
   const keys = new PushKeys('bench:push');
-  const nodeFile = join(dir, 'node.yaml');
-  writeFileSync(
-    nodeFile,
-    stringify({
-      cluster: 'bench',
-      node: { id: 'stg1', address: '127.0.0.1' },
-      lockMembers: [{ host: '127.0.0.1', port: 1 }],
-      dataStore: { host: server.host, port: server.port },
-      paths: { stateDir: join(dir, 'state') },
-      definitionFile: 'cluster.yaml',
-    }),
-  );
+  const nodeFile = writeWorkerNodeFile(dir, server);
   const worker = spawn(process.execPath, [MAIN, '--node-file', nodeFile, '--push-config', bed.configFile], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, STG_LOG_LEVEL: 'warn' },

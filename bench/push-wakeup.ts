@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { RedisServer } from '../src/local/redis-server.js';
 import { SipResponse } from '../src/sip/message/index.js';
 import { BED, fcmToken, PushBed } from '../test/helpers/push-emulators/push-bed.js';
@@ -13,6 +12,7 @@ import { PushDevice } from '../test/fixtures/sip/push-device.js';
 import { UdpUa, uaRequest } from '../test/fixtures/sip/ua.js';
 import { cpuSeconds, percentile, round } from './measure.js';
 import type { BenchResult } from './run.js';
+import { writeWorkerNodeFile } from './worker-node-file.js';
 
 /*
  * `npm run bench -- push-wakeup [--rounds R]`: the latency a call to a sleeping device gets from our side, with
@@ -54,18 +54,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       PushBed.start(join(dir, 'bed')),
       RedisServer.start({ dir: join(dir, 'redis'), durable: false }),
     ]);
-    const nodeFile = join(dir, 'node.yaml');
-    writeFileSync(
-      nodeFile,
-      stringify({
-        cluster: 'bench',
-        node: { id: 'stg1', address: '127.0.0.1' },
-        lockMembers: [{ host: '127.0.0.1', port: 1 }],
-        dataStore: { host: server.host, port: server.port },
-        paths: { stateDir: join(dir, 'state') },
-        definitionFile: 'cluster.yaml',
-      }),
-    );
+    const nodeFile = writeWorkerNodeFile(dir, server);
     const workerOut: string[] = [];
     // Enough concurrency in the worker for 100 pushes at once (its default is 32).
     const pushConfig = bed.writeConfig('push-bench.yaml', {

@@ -23,15 +23,8 @@ export interface PushWaitCounters {
   pushesNotQueued: number;
 }
 
-/**
- * The proxy core's push hook (issue 8): an INVITE or a new MESSAGE for a user whose only contacts sleep (push
- * parameters, no live flow here) waits for a device woken by a push instead of getting 480 (see PendingFork). The
- * number waiting is bounded (`maxPending`: beyond, 503 with Retry-After) and counted; the counters are logged every
- * `statsIntervalMs` while they change, and by the process at SIGTERM.
- */
-export class PushWaits implements PushHook {
-  private readonly pending = new Map<ServerTransaction, PendingFork>();
-  readonly counters: PushWaitCounters = {
+export function zeroPushWaitCounters(): PushWaitCounters {
+  return {
     pending: 0,
     started: 0,
     woken: 0,
@@ -43,6 +36,17 @@ export class PushWaits implements PushHook {
     pushesQueued: 0,
     pushesNotQueued: 0,
   };
+}
+
+/**
+ * The proxy core's push hook (issue 8): an INVITE or a new MESSAGE for a user whose only contacts sleep (push
+ * parameters, no live flow here) waits for a device woken by a push instead of getting 480 (see PendingFork). The
+ * number waiting is bounded (`maxPending`: beyond, 503 with Retry-After) and counted; the counters are logged every
+ * `statsIntervalMs` while they change, and by the process at SIGTERM.
+ */
+export class PushWaits implements PushHook {
+  private readonly pending = new Map<ServerTransaction, PendingFork>();
+  readonly counters: PushWaitCounters = zeroPushWaitCounters();
   private statsTimer: TimerHandle | undefined;
   private lastLogged = '';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { PushWaitCounters } from '../../../../src/sip/proxy/push-wait.js';
+import { zeroPushWaitCounters } from '../../../../src/sip/proxy/push-wait.js';
 import type { RegistrarCounters } from '../../../../src/sip/registrar/registrar.js';
 import { healthReply, matchStatusRoute, SipProxyMetrics, statusSnapshot } from '../../../../src/sip/status/index.js';
 import type { DataStoreState, StatusSources } from '../../../../src/sip/status/index.js';
@@ -17,18 +17,7 @@ function fakeSources(options: { registrar?: boolean; pushWaits?: boolean; listen
     overloaded: 0,
     storeFailures: 0,
   };
-  const push: PushWaitCounters = {
-    pending: 0,
-    started: 0,
-    woken: 0,
-    answered: 0,
-    cancelled: 0,
-    timedOut: 0,
-    gone: 0,
-    overloaded: 0,
-    pushesQueued: 0,
-    pushesNotQueued: 0,
-  };
+  const push = zeroPushWaitCounters();
   const listeners: ListenSpec[] = options.listeners ?? [{ transport: 'udp', address: '127.0.0.1', port: 5060 }];
   let store: DataStoreState = { up: true, at: 0 };
   const size = { server: 0, client: 0 };
